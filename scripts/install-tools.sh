@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the app and its tests need beyond the .NET SDK: Azurite from the
+# project's npm lock file, and (with --browser) Debian's chromium for browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x tools/azurite/node_modules/.bin/azurite ] || [ tools/azurite/package-lock.json -nt tools/azurite/node_modules/.package-lock.json ]; then
+  echo "==> installing Azurite from tools/azurite/package-lock.json"
+  (cd tools/azurite && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing Debian's chromium for the browser tests"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi

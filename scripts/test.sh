@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite: installs the tools, builds, starts its own Azurite on free ports
+# with a fresh data folder, runs every test project, stops Azurite, and prints one line
+# "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/storage-env.sh
+
+scripts/install-tools.sh --browser
+
+echo "==> building"
+dotnet build GivingDay.slnx -c Release -warnaserror --nologo -v quiet
+
+work=$(mktemp -d)
+read -r blob queue table <<<"$(free_ports 3)"
+echo "==> starting Azurite on 127.0.0.1:$blob/$queue/$table (data in $work/azurite)"
+scripts/azurite.sh "$work/azurite" "$blob" "$queue" "$table" >"$work/azurite.log" 2>&1 &
+azurite_pid=$!
+trap 'kill $azurite_pid 2>/dev/null || true; wait $azurite_pid 2>/dev/null || true' EXIT
+wait_for_port 127.0.0.1 "$blob" 60; wait_for_port 127.0.0.1 "$queue" 60; wait_for_port 127.0.0.1 "$table" 60
+export AzureWebJobsStorage; AzureWebJobsStorage=$(azurite_connection "$blob" "$queue" "$table")
+
+status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "==> $name"
+  dotnet test "$project" -c Release --no-build --nologo \
+    --logger "trx;LogFileName=$work/$name.trx" --logger "console;verbosity=normal" || status=1
+done
+
+python3 - "$work"/*.trx <<'PY'
+import re, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    text = open(path, encoding="utf-8-sig").read()
+    m = re.search(r"<Counters [^>]*", text)
+    if not m: continue
+    c = dict(re.findall(r'(\w+)="(\d+)"', m.group(0)))
+    passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
+    skipped += int(c.get("notExecuted", 0))
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status

@@ -1,0 +1,4 @@
+using GivingDay.Functions;
+
+var app = GivingDayApp.Build(args);
+await app.RunAsync();

@@ -1,0 +1,51 @@
+using GivingDay.Money;
+
+namespace GivingDay.Campaigns;
+
+public enum CampaignStatus { Draft, Live, Closed, Finalized }
+
+public sealed record Project(string Id, string Name, Money.Money Goal);
+
+/// <summary>A sponsor's matching pool. Absent caps do not limit; the window defaults to the campaign's.</summary>
+public sealed record MatchingFund(
+    string Id,
+    string Sponsor,
+    Ratio Ratio,
+    Money.Money Pool,
+    Money.Money? PerPledgeCap,
+    Money.Money? PerDonorCap,
+    DateTimeOffset StartsAt,
+    DateTimeOffset EndsAt,
+    IReadOnlyList<string> ProjectIds)
+{
+    public bool Covers(string projectId, DateTimeOffset acceptedAt) =>
+        acceptedAt >= StartsAt && acceptedAt < EndsAt && (ProjectIds.Count == 0 || ProjectIds.Contains(projectId));
+}
+
+/// <summary>A campaign as the organiser defined it, plus when it was closed and finalised.</summary>
+public sealed record Campaign(
+    string Id,
+    string Name,
+    string Event,
+    DateTimeOffset StartsAt,
+    DateTimeOffset EndsAt,
+    Money.Money MinPledge,
+    Money.Money MaxPledge,
+    IReadOnlyList<Project> Projects,
+    IReadOnlyList<MatchingFund> MatchingFunds,
+    DateTimeOffset? ClosedAt = null,
+    DateTimeOffset? FinalizedAt = null)
+{
+    public const string Currency = "CNY";
+
+    public CampaignStatus StatusAt(DateTimeOffset now) =>
+        FinalizedAt is not null ? CampaignStatus.Finalized
+        : ClosedAt is not null || now >= EndsAt ? CampaignStatus.Closed
+        : now >= StartsAt ? CampaignStatus.Live
+        : CampaignStatus.Draft;
+
+    /// <summary>Pledges are taken only while live and not closed by the organiser.</summary>
+    public bool IsOpenAt(DateTimeOffset now) => StatusAt(now) == CampaignStatus.Live;
+
+    public Project? FindProject(string id) => Projects.FirstOrDefault(p => p.Id == id);
+}

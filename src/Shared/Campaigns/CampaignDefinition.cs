@@ -1,0 +1,166 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using GivingDay.Money;
+using GivingDay.Validation;
+
+namespace GivingDay.Campaigns;
+
+/// <summary>Reads and validates the body of <c>PUT /api/organiser/campaigns/{id}</c>, naming each bad field.</summary>
+public static partial class CampaignDefinition
+{
+    public static readonly Money.Money DefaultMinPledge = new(100);
+    public static readonly Money.Money DefaultMaxPledge = new(5_000_000);
+    public static readonly string[] Events = ["5.8", "99", "custom"];
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    public static partial Regex IdPattern();
+
+    public static Campaign? Parse(string campaignId, JsonElement body, ValidationErrors errors)
+    {
+        if (!IdPattern().IsMatch(campaignId)) errors.Add("campaignId", "must be 1–63 of a-z, 0-9 and '-', starting with a letter or digit");
+        if (body.ValueKind != JsonValueKind.Object) { errors.Add("body", "must be a JSON object"); return null; }
+
+        var name = RequiredText(body, "name", 100, errors);
+        var ev = RequiredText(body, "event", 20, errors);
+        if (ev is not null && !Events.Contains(ev)) errors.Add("event", "must be one of 5.8, 99, custom");
+        var startsAt = RequiredTime(body, "startsAt", errors);
+        var endsAt = RequiredTime(body, "endsAt", errors);
+        if (startsAt is not null && endsAt is not null && endsAt <= startsAt) errors.Add("endsAt", "must be after startsAt");
+
+        var minPledge = OptionalMoney(body, "minPledge", errors) ?? DefaultMinPledge;
+        var maxPledge = OptionalMoney(body, "maxPledge", errors) ?? DefaultMaxPledge;
+        if (minPledge.Fen < 1) errors.Add("minPledge", "must be at least 1 fen");
+        if (maxPledge < minPledge) errors.Add("maxPledge", "must be at least minPledge");
+
+        var projects = ParseProjects(body, errors);
+        var funds = ParseFunds(body, projects, startsAt, endsAt, errors);
+
+        if (!errors.IsEmpty) return null;
+        return new Campaign(campaignId, name!, ev!, startsAt!.Value, endsAt!.Value, minPledge, maxPledge, projects, funds);
+    }
+
+    private static List<Project> ParseProjects(JsonElement body, ValidationErrors errors)
+    {
+        var projects = new List<Project>();
+        if (!body.TryGetProperty("projects", out var list) || list.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add("projects", "is required: a list of { id, name, goal }");
+            return projects;
+        }
+        if (list.GetArrayLength() == 0) errors.Add("projects", "must list at least one project");
+        if (list.GetArrayLength() > 100) errors.Add("projects", "must list at most 100 projects");
+        var i = 0;
+        foreach (var p in list.EnumerateArray())
+        {
+            var at = $"projects[{i++}]";
+            if (p.ValueKind != JsonValueKind.Object) { errors.Add(at, "must be an object"); continue; }
+            var id = RequiredText(p, "id", 40, errors, at);
+            if (id is not null && !IdPattern().IsMatch(id)) errors.Add($"{at}.id", "must be of a-z, 0-9 and '-'");
+            var name = RequiredText(p, "name", 60, errors, at);
+            var goal = RequiredMoney(p, "goal", errors, at);
+            if (goal is { Fen: < 0 }) errors.Add($"{at}.goal", "must not be negative");
+            if (id is not null && projects.Any(x => x.Id == id)) errors.Add($"{at}.id", $"'{id}' is listed twice");
+            if (id is not null && name is not null && goal is not null) projects.Add(new Project(id, name, goal.Value));
+        }
+        return projects;
+    }
+
+    private static List<MatchingFund> ParseFunds(JsonElement body, List<Project> projects, DateTimeOffset? campaignStart, DateTimeOffset? campaignEnd, ValidationErrors errors)
+    {
+        var funds = new List<MatchingFund>();
+        if (!body.TryGetProperty("matchingFunds", out var list) || list.ValueKind == JsonValueKind.Null) return funds;
+        if (list.ValueKind != JsonValueKind.Array) { errors.Add("matchingFunds", "must be a list"); return funds; }
+        if (list.GetArrayLength() > 20) errors.Add("matchingFunds", "must list at most 20 funds");
+        var i = 0;
+        foreach (var f in list.EnumerateArray())
+        {
+            var at = $"matchingFunds[{i++}]";
+            if (f.ValueKind != JsonValueKind.Object) { errors.Add(at, "must be an object"); continue; }
+            var id = RequiredText(f, "id", 40, errors, at);
+            if (id is not null && !IdPattern().IsMatch(id)) errors.Add($"{at}.id", "must be of a-z, 0-9 and '-'");
+            if (id is not null && funds.Any(x => x.Id == id)) errors.Add($"{at}.id", $"'{id}' is listed twice");
+            var sponsor = RequiredText(f, "sponsor", 60, errors, at);
+            Ratio? ratio = null;
+            if (!f.TryGetProperty("ratio", out var r) || r.ValueKind != JsonValueKind.Number) errors.Add($"{at}.ratio", "is required: a number above 0 and at most 100");
+            else if (!Ratio.TryParse(r.GetRawText(), out var parsed)) errors.Add($"{at}.ratio", "must be above 0 and at most 100, with at most four decimals");
+            else ratio = parsed;
+            var pool = RequiredMoney(f, "pool", errors, at);
+            if (pool is { Fen: < 0 }) errors.Add($"{at}.pool", "must not be negative");
+            var perPledge = OptionalMoney(f, "perPledgeCap", errors, at);
+            if (perPledge is { Fen: <= 0 }) errors.Add($"{at}.perPledgeCap", "must be above zero when given");
+            var perDonor = OptionalMoney(f, "perDonorCap", errors, at);
+            if (perDonor is { Fen: <= 0 }) errors.Add($"{at}.perDonorCap", "must be above zero when given");
+            var starts = OptionalTime(f, "startsAt", errors, at) ?? campaignStart;
+            var ends = OptionalTime(f, "endsAt", errors, at) ?? campaignEnd;
+            if (starts is not null && ends is not null && ends <= starts) errors.Add($"{at}.endsAt", "must be after startsAt");
+            if (campaignStart is not null && starts < campaignStart) errors.Add($"{at}.startsAt", "must be within the campaign");
+            if (campaignEnd is not null && ends > campaignEnd) errors.Add($"{at}.endsAt", "must be within the campaign");
+            var projectIds = new List<string>();
+            if (f.TryGetProperty("projectIds", out var ids) && ids.ValueKind != JsonValueKind.Null)
+            {
+                if (ids.ValueKind != JsonValueKind.Array) errors.Add($"{at}.projectIds", "must be a list of project ids");
+                else foreach (var pid in ids.EnumerateArray())
+                {
+                    if (pid.ValueKind != JsonValueKind.String) { errors.Add($"{at}.projectIds", "must be a list of project ids"); continue; }
+                    var s = pid.GetString()!;
+                    if (projects.All(p => p.Id != s)) errors.Add($"{at}.projectIds", $"'{s}' is not a project of this campaign");
+                    else if (!projectIds.Contains(s)) projectIds.Add(s);
+                }
+            }
+            if (id is not null && sponsor is not null && ratio is not null && pool is not null && starts is not null && ends is not null)
+                funds.Add(new MatchingFund(id, sponsor, ratio.Value, pool.Value, perPledge, perDonor, starts.Value, ends.Value, projectIds));
+        }
+        return funds;
+    }
+
+    private static string Field(string? at, string name) => at is null ? name : $"{at}.{name}";
+
+    private static string? RequiredText(JsonElement o, string name, int max, ValidationErrors errors, string? at = null)
+    {
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.GetString()))
+        {
+            errors.Add(Field(at, name), "is required: a non-empty string");
+            return null;
+        }
+        var s = v.GetString()!.Normalize().Trim();
+        if (s.Length > max) { errors.Add(Field(at, name), $"must be at most {max} characters"); return null; }
+        if (s.Any(char.IsControl)) { errors.Add(Field(at, name), "must not contain control characters"); return null; }
+        return s;
+    }
+
+    private static DateTimeOffset? RequiredTime(JsonElement o, string name, ValidationErrors errors, string? at = null)
+    {
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) { errors.Add(Field(at, name), "is required: ISO 8601 with an offset"); return null; }
+        return ReadTime(v, Field(at, name), errors);
+    }
+
+    private static DateTimeOffset? OptionalTime(JsonElement o, string name, ValidationErrors errors, string? at = null) =>
+        o.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? ReadTime(v, Field(at, name), errors) : null;
+
+    private static DateTimeOffset? ReadTime(JsonElement v, string field, ValidationErrors errors)
+    {
+        // An offset is required: organisers think in UTC+8, and a bare local time would be ambiguous.
+        if (v.ValueKind == JsonValueKind.String && v.GetString() is { } s
+            && (s.EndsWith('Z') || System.Text.RegularExpressions.Regex.IsMatch(s, @"[+-]\d{2}:\d{2}$"))
+            && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t))
+            return t;
+        errors.Add(field, "must be an ISO 8601 time with an offset, e.g. 2026-05-08T00:00:00+08:00");
+        return null;
+    }
+
+    private static Money.Money? RequiredMoney(JsonElement o, string name, ValidationErrors errors, string? at = null)
+    {
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) { errors.Add(Field(at, name), "is required: a whole number of fen"); return null; }
+        return ReadMoney(v, Field(at, name), errors);
+    }
+
+    private static Money.Money? OptionalMoney(JsonElement o, string name, ValidationErrors errors, string? at = null) =>
+        o.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? ReadMoney(v, Field(at, name), errors) : null;
+
+    private static Money.Money? ReadMoney(JsonElement v, string field, ValidationErrors errors)
+    {
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var fen) && fen <= 1_000_000_000_000) return new Money.Money(fen);
+        errors.Add(field, "must be a whole number of fen");
+        return null;
+    }
+}

@@ -1,0 +1,86 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+
+namespace GivingDay.Storage;
+
+/// <summary>The three storage service clients, built once from <c>AzureWebJobsStorage</c> in either
+/// form the Functions host accepts: a connection string (Azurite locally), or identity-based
+/// (<c>AzureWebJobsStorage__accountName</c> or the per-service <c>__blobServiceUri</c>,
+/// <c>__queueServiceUri</c>, <c>__tableServiceUri</c>, with <c>__clientId</c> for a user-assigned identity).</summary>
+public sealed class StorageAccount
+{
+    public const string Setting = "AzureWebJobsStorage";
+
+    public TableServiceClient Tables { get; }
+    public QueueServiceClient Queues { get; }
+    public BlobServiceClient Blobs { get; }
+    public StorageNames Names { get; }
+
+    public StorageAccount(TableServiceClient tables, QueueServiceClient queues, BlobServiceClient blobs, StorageNames names)
+    {
+        Tables = tables; Queues = queues; Blobs = blobs; Names = names;
+    }
+
+    public static StorageAccount FromConfiguration(IConfiguration configuration)
+    {
+        var names = new StorageNames(configuration["Storage:NamePrefix"] ?? "");
+        // The SDKs' own retries are off: the Polly pipelines decide (see Resilience/).
+        var tableOptions = new TableClientOptions(); tableOptions.Retry.MaxRetries = 0;
+        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }; queueOptions.Retry.MaxRetries = 0;
+        var blobOptions = new BlobClientOptions(); blobOptions.Retry.MaxRetries = 0;
+
+        var connectionString = configuration[Setting];
+        if (!string.IsNullOrWhiteSpace(connectionString))
+            return new StorageAccount(
+                new TableServiceClient(connectionString, tableOptions),
+                new QueueServiceClient(connectionString, queueOptions),
+                new BlobServiceClient(connectionString, blobOptions),
+                names);
+
+        var section = configuration.GetSection(Setting);
+        var account = section["accountName"];
+        Uri ServiceUri(string key, string service) =>
+            section[key] is { Length: > 0 } uri ? new Uri(uri)
+            : account is { Length: > 0 } ? new Uri($"https://{account}.{service}.core.windows.net")
+            : throw new InvalidOperationException(
+                $"Storage is not configured: set {Setting} to a connection string, or {Setting}__accountName (or {Setting}__{key}) for a managed identity.");
+
+        TokenCredential credential = section["clientId"] is { Length: > 0 } clientId
+            ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new DefaultAzureCredential();
+        return new StorageAccount(
+            new TableServiceClient(ServiceUri("tableServiceUri", "table"), credential, tableOptions),
+            new QueueServiceClient(ServiceUri("queueServiceUri", "queue"), credential, queueOptions),
+            new BlobServiceClient(ServiceUri("blobServiceUri", "blob"), credential, blobOptions),
+            names);
+    }
+
+    public TableClient Table(string logicalName) => Tables.GetTableClient(Names.Table(logicalName));
+    public QueueClient Queue(string logicalName) => Queues.GetQueueClient(Names.Queue(logicalName));
+    public BlobContainerClient Container(string logicalName) => Blobs.GetBlobContainerClient(Names.Container(logicalName));
+}
+
+/// <summary>Storage names, with an optional prefix so that test runs can share one Azurite.
+/// The layout itself is documented in docs/storage.md.</summary>
+public sealed class StorageNames(string prefix)
+{
+    public string Prefix { get; } = prefix.ToLowerInvariant();
+
+    // Logical names.
+    public const string CampaignsTable = "campaigns";
+    public const string LedgerTable = "ledger";
+    public const string PledgeQueue = "pledges";
+    public const string CloseQueue = "campaign-close";
+    public const string SnapshotsContainer = "snapshots";
+    public const string LocksContainer = "locks";
+
+    /// <summary>Table names are alphanumeric only.</summary>
+    public string Table(string logical) => Prefix.Replace("-", "") + logical.Replace("-", "");
+    public string Queue(string logical) => Prefix.Length == 0 ? logical : $"{Prefix}-{logical}";
+    public string PoisonQueue(string logical) => Queue(logical) + "-poison";
+    public string Container(string logical) => Prefix.Length == 0 ? logical : $"{Prefix}-{logical}";
+}
