@@ -15,8 +15,7 @@ public static class Azurite
     public static string ConnectionString => Connection.Value;
 
     /// <summary>A storage name prefix no other test uses, so tests never see each other's queues.</summary>
-    public static string UniquePrefix(string hint = "t") =>
-        (new string(hint.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(6).ToArray()) + Guid.NewGuid().ToString("N")[..10]).TrimStart('0', '1', '2', '3', '4', '5', '6', '7', '8', '9') is { Length: > 0 } p ? p : "t" + Guid.NewGuid().ToString("N")[..10];
+    public static string UniquePrefix() => "t" + Guid.NewGuid().ToString("N")[..12];
 
     private static string StartOrReuse()
     {
