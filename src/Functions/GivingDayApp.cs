@@ -1,5 +1,3 @@
-using GivingDay.Storage;
-
 namespace GivingDay.Functions;
 
 /// <summary>Builds the one server that is both the custom handler and the standalone app.
@@ -9,10 +7,10 @@ public static class GivingDayApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? customize = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
-        builder.Services.AddSingleton(sp => StorageAccount.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+        builder.AddGivingDay();
         customize?.Invoke(builder);
         var app = builder.Build();
-        app.MapGet("/api/health", () => TypedResults.Ok(new { status = "ok" })).WithName("Health");
+        app.MapGivingDay();
         return app;
     }
 }

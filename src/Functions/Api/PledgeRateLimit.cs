@@ -1,0 +1,41 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace GivingDay.Functions.Api;
+
+/// <summary>Per-client rate limit on pledge intake: RateLimit:PerClientPerSecond (default 20, 0 = off).</summary>
+public static class PledgeRateLimit
+{
+    public const string Policy = "pledges";
+
+    public static IServiceCollection AddPledgeRateLimit(this IServiceCollection services, IConfiguration configuration)
+    {
+        var perSecond = configuration.GetValue("RateLimit:PerClientPerSecond", 20);
+        if (perSecond < 0) throw new InvalidOperationException("RateLimit:PerClientPerSecond must be 0 (off) or more");
+        services.AddSingleton<ClientAddress>();
+        services.AddRateLimiter(options =>
+        {
+            options.AddPolicy(Policy, context =>
+            {
+                if (perSecond == 0) return RateLimitPartition.GetNoLimiter("off");
+                var client = context.RequestServices.GetRequiredService<ClientAddress>().Of(context);
+                return RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = perSecond,
+                    TokensPerPeriod = perSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
+            });
+            options.OnRejected = async (context, ct) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
+                context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString();
+                await Problems.Of(StatusCodes.Status429TooManyRequests, "Too many requests",
+                    $"This client sent more than {perSecond} pledges in a second; retry after {retryAfter} s.").ExecuteAsync(context.HttpContext);
+            };
+        });
+        return services;
+    }
+}

@@ -1,0 +1,62 @@
+using GivingDay.Campaigns;
+using GivingDay.Money;
+using GivingDay.Pledges;
+using GivingDay.Totals;
+
+namespace GivingDay.Functions.Api;
+
+public sealed record ProjectView(string Id, string Name, long Goal);
+public sealed record FundView(string Id, string Sponsor, Ratio Ratio, long Pool, long Remaining, long? PerPledgeCap, long? PerDonorCap,
+    DateTimeOffset StartsAt, DateTimeOffset EndsAt, IReadOnlyList<string> ProjectIds);
+public sealed record CampaignView(string Id, string Name, string Event, DateTimeOffset StartsAt, DateTimeOffset EndsAt, CampaignStatus Status,
+    string Currency, long MinPledge, long MaxPledge, IReadOnlyList<ProjectView> Projects, IReadOnlyList<FundView> MatchingFunds)
+{
+    public static CampaignView Of(Campaign c, TotalsState totals, DateTimeOffset now) => new(
+        c.Id, c.Name, c.Event, c.StartsAt, c.EndsAt, c.StatusAt(now), Campaign.Currency, c.MinPledge.Fen, c.MaxPledge.Fen,
+        c.Projects.Select(p => new ProjectView(p.Id, p.Name, p.Goal.Fen)).ToList(),
+        c.MatchingFunds.Select(f =>
+        {
+            var pool = totals.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen);
+            return new FundView(f.Id, f.Sponsor, f.Ratio, pool, pool - totals.Used(f.Id), f.PerPledgeCap?.Fen, f.PerDonorCap?.Fen, f.StartsAt, f.EndsAt, f.ProjectIds);
+        }).ToList());
+}
+
+public sealed record CampaignSummaryView(string Id, string Name, string Event, DateTimeOffset StartsAt, DateTimeOffset EndsAt, CampaignStatus Status);
+
+public sealed record PledgeAcceptedView(string PledgeId, string Status, string StatusUrl);
+
+public sealed record PledgeStatusView(string PledgeId, string ProjectId, long Amount, long Matched, string? FundId, DateTimeOffset AcceptedAt, string Status, string Channel)
+{
+    public static PledgeStatusView Of(LedgerPledge p) =>
+        new(p.Pledge.Id, p.Pledge.ProjectId, p.Pledge.Amount.Fen, p.Matched.Fen, p.FundId, p.Pledge.AcceptedAt, p.Status, p.Pledge.Channel);
+}
+
+public sealed record FiguresView(long Raised, long Matched, long Total, long Donors, long Pledges)
+{
+    public static FiguresView Of(Figures f) => new(f.Raised, f.Matched, f.Total, f.Donors, f.Pledges);
+}
+
+public sealed record LeaderboardProjectView(int Rank, string ProjectId, string Name, long Goal, long Raised, long Matched, long Total, long Donors, long Pledges);
+public sealed record LeaderboardFundView(string Id, string Sponsor, long Pool, long Remaining);
+public sealed record LeaderboardView(string CampaignId, DateTimeOffset AsOf, FiguresView Totals, IReadOnlyList<LeaderboardProjectView> Projects,
+    IReadOnlyList<LeaderboardFundView> Funds, IReadOnlyList<RecentGift> Recent)
+{
+    /// <summary>Ranked by total (or donors), ties broken by the other, then by project id.</summary>
+    public static LeaderboardView Of(Campaign c, TotalsState s, DateTimeOffset asOf, bool byDonors)
+    {
+        var rows = c.Projects.Select(p => (Project: p, Figures: s.Projects.GetValueOrDefault(p.Id) ?? new Figures()));
+        var ordered = byDonors
+            ? rows.OrderByDescending(r => r.Figures.Donors).ThenByDescending(r => r.Figures.Total)
+            : rows.OrderByDescending(r => r.Figures.Total).ThenByDescending(r => r.Figures.Donors);
+        var projects = ordered.ThenBy(r => r.Project.Id, StringComparer.Ordinal)
+            .Select((r, i) => new LeaderboardProjectView(i + 1, r.Project.Id, r.Project.Name, r.Project.Goal.Fen,
+                r.Figures.Raised, r.Figures.Matched, r.Figures.Total, r.Figures.Donors, r.Figures.Pledges))
+            .ToList();
+        var funds = c.MatchingFunds.Select(f =>
+        {
+            var pool = s.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen);
+            return new LeaderboardFundView(f.Id, f.Sponsor, pool, pool - s.Used(f.Id));
+        }).ToList();
+        return new LeaderboardView(c.Id, asOf, FiguresView.Of(s.Totals), projects, funds, s.Recent);
+    }
+}

@@ -1,0 +1,69 @@
+using Azure;
+using Azure.Data.Tables;
+using GivingDay.Pledges;
+using GivingDay.Resilience;
+using GivingDay.Storage;
+using GivingDay.Totals;
+using GivingDay.Validation;
+using Polly.Registry;
+
+namespace GivingDay.Campaigns;
+
+public abstract record EditOutcome
+{
+    public sealed record Saved(Campaign Campaign, bool Created) : EditOutcome;
+    public sealed record Invalid(ValidationErrors Errors) : EditOutcome;
+    public sealed record Closed : EditOutcome;
+}
+
+/// <summary>Creates or replaces a campaign definition. Fund pools are written into the campaign's totals row
+/// under its ETag, in the same partition the counting steps commit to, so a pool is never set below what has
+/// been matched, even while pledges are being counted.</summary>
+public sealed class CampaignEditor(StorageAccount account, ResiliencePipelineProvider<string> pipelines, CampaignStore campaigns, TimeProvider clock)
+{
+    private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
+
+    public async Task<EditOutcome> PutAsync(Campaign definition, CancellationToken ct)
+    {
+        var existing = await campaigns.GetAsync(definition.Id, ct, fresh: true);
+        if (existing is not null && existing.StatusAt(clock.GetUtcNow()) is CampaignStatus.Closed or CampaignStatus.Finalized && existing.ClosedAt is not null)
+            return new EditOutcome.Closed();
+
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+                (await _ledger.GetEntityIfExistsAsync<TableEntity>(definition.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct);
+            var (state, etag) = TotalsState.FromRow(row);
+
+            var errors = new ValidationErrors();
+            for (var i = 0; i < definition.MatchingFunds.Count; i++)
+            {
+                var fund = definition.MatchingFunds[i];
+                if (fund.Pool.Fen < state.Used(fund.Id))
+                    errors.Add($"matchingFunds[{i}].pool", $"cannot be below the {state.Used(fund.Id)} fen already matched from it");
+            }
+            foreach (var (fundId, used) in state.FundUsed.Where(u => u.Value > 0))
+                if (definition.MatchingFunds.All(f => f.Id != fundId))
+                    errors.Add("matchingFunds", $"fund '{fundId}' has matched {used} fen and cannot be removed");
+            if (!errors.IsEmpty) return new EditOutcome.Invalid(errors);
+
+            state.FundPools = definition.MatchingFunds.ToDictionary(f => f.Id, f => f.Pool.Fen);
+            try
+            {
+                await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+                {
+                    if (etag is { } e) await _ledger.UpdateEntityAsync(state.ToRow(definition.Id), e, TableUpdateMode.Replace, t);
+                    else await _ledger.AddEntityAsync(state.ToRow(definition.Id), t);
+                }, ct);
+                break;
+            }
+            catch (RequestFailedException e) when (e.Status is 409 or 412 && attempt < 100)
+            {
+                // A counting step committed in between: check the pools against the new figures.
+            }
+        }
+
+        var created = await campaigns.PutAsync(definition, ct);
+        return new EditOutcome.Saved((await campaigns.GetAsync(definition.Id, ct, fresh: true))!, created);
+    }
+}

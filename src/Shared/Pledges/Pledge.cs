@@ -1,0 +1,87 @@
+using Azure.Data.Tables;
+
+namespace GivingDay.Pledges;
+
+public static class Channels
+{
+    public const string Online = "online";
+    public const string Offline = "offline";
+}
+
+/// <summary>An accepted pledge as the ledger keeps it. No contact: only its keyed hash; no full name: only the masked one.</summary>
+public sealed record Pledge(
+    string Id,
+    string CampaignId,
+    string ProjectId,
+    Money.Money Amount,
+    string? DonorHash,
+    string? MaskedName,
+    string? Message,
+    string Channel,
+    DateTimeOffset AcceptedAt,
+    string Fingerprint);
+
+/// <summary>A pledge row with what counting added to it.</summary>
+public sealed record LedgerPledge(Pledge Pledge, bool Counted, Money.Money Matched, string? FundId, DateTimeOffset? CountedAt)
+{
+    public string Status => Counted ? "counted" : "accepted";
+}
+
+/// <summary>Row keys of the ledger table. Every row of a campaign shares its partition (the campaign id),
+/// so a pledge and its outbox marker, or a counting step and the totals, commit in one transaction.
+/// docs/storage.md explains each.</summary>
+public static class LedgerKeys
+{
+    public const string State = "state";
+    public const string PledgePrefix = "p|";
+    public const string MarkerPrefix = "q|";
+
+    public static string Pledge(string id) => PledgePrefix + id;
+    public static string Marker(string id) => MarkerPrefix + id;
+    public static string Activity(string donorHash, DateTimeOffset at, string pledgeId) => $"a|{donorHash}|{at.UtcTicks:D19}|{pledgeId}";
+    public static string ActivityFrom(string donorHash, DateTimeOffset from) => $"a|{donorHash}|{from.UtcTicks:D19}";
+    public static string ActivityEnd(string donorHash) => $"a|{donorHash}|~";
+    public static string Donor(string donorHash) => "d|" + donorHash;
+    public static string ProjectDonor(string projectId, string donorHash) => $"dp|{projectId}|{donorHash}";
+    /// <summary>One row per imported offline file (its SHA-256), so the same file adds nothing twice.</summary>
+    public static string OfflineFile(string sha256) => "f|" + sha256;
+}
+
+public static class PledgeRows
+{
+    public static TableEntity ToRow(Pledge p) => new(p.CampaignId, LedgerKeys.Pledge(p.Id))
+    {
+        ["ProjectId"] = p.ProjectId,
+        ["Amount"] = p.Amount.Fen,
+        ["DonorHash"] = p.DonorHash,
+        ["MaskedName"] = p.MaskedName,
+        ["Message"] = p.Message,
+        ["Channel"] = p.Channel,
+        ["AcceptedAt"] = p.AcceptedAt,
+        ["Fingerprint"] = p.Fingerprint,
+        ["Counted"] = false,
+        ["Matched"] = 0L,
+    };
+
+    public static TableEntity MarkerRow(Pledge p) => new(p.CampaignId, LedgerKeys.Marker(p.Id)) { ["AcceptedAt"] = p.AcceptedAt };
+
+    public static LedgerPledge FromRow(TableEntity row)
+    {
+        var pledge = new Pledge(
+            row.RowKey[LedgerKeys.PledgePrefix.Length..],
+            row.PartitionKey,
+            row.GetString("ProjectId"),
+            new Money.Money(row.GetInt64("Amount") ?? 0),
+            row.GetString("DonorHash"),
+            row.GetString("MaskedName"),
+            row.GetString("Message"),
+            row.GetString("Channel") ?? Channels.Online,
+            row.GetDateTimeOffset("AcceptedAt") ?? default,
+            row.GetString("Fingerprint") ?? "");
+        return new LedgerPledge(pledge, row.GetBoolean("Counted") ?? false, new Money.Money(row.GetInt64("Matched") ?? 0),
+            row.GetString("FundId"), row.GetDateTimeOffset("CountedAt"));
+    }
+}
+
+/// <summary>The pledge queue's message: a batch of accepted pledges of one campaign, as intake committed them.</summary>
+public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge> Pledges);

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using GivingDay.Json;
+using GivingDay.Resilience;
+using GivingDay.Storage;
+using Microsoft.Extensions.Logging;
+using Polly.Registry;
+
+namespace GivingDay.Pledges;
+
+/// <summary>Closes the gap between storing a pledge and queueing it: pledges whose outbox marker is older
+/// than <see cref="LeftFor"/> are queued again. Counting deletes the marker in its transaction, so a pledge
+/// queued twice is still counted once.</summary>
+public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProvider<string> pipelines, TimeProvider clock, ILogger<PledgeRedrive> log)
+{
+    public static readonly TimeSpan LeftFor = TimeSpan.FromSeconds(30);
+    private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
+
+    /// <summary>Queues every pledge left uncounted for longer than <paramref name="olderThan"/>; returns how many.</summary>
+    public async Task<int> RequeueStaleAsync(CancellationToken ct, TimeSpan? olderThan = null)
+    {
+        var before = clock.GetUtcNow() - (olderThan ?? LeftFor);
+        var read = pipelines.GetPipeline(StoragePipelines.Storage);
+        var stale = new List<(string Campaign, string PledgeId)>();
+        await read.ExecuteAsync(async t =>
+        {
+            stale.Clear();
+            // A scan over all campaigns' markers; markers live only until counted, so it stays small.
+            var filter = $"RowKey ge '{LedgerKeys.MarkerPrefix}' and RowKey lt 'q}}' and Timestamp lt datetime'{before.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}'";
+            await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: t))
+                stale.Add((row.PartitionKey, row.RowKey[LedgerKeys.MarkerPrefix.Length..]));
+        }, ct);
+
+        var queue = account.Queue(StorageNames.PledgeQueue);
+        foreach (var campaign in stale.GroupBy(s => s.Campaign))
+        {
+            var pledges = new List<Pledge>();
+            foreach (var id in campaign.Select(s => s.PledgeId))
+            {
+                var row = await read.ExecuteAsync(async t => await _ledger.GetEntityIfExistsAsync<TableEntity>(campaign.Key, LedgerKeys.Pledge(id), cancellationToken: t), ct);
+                if (row.HasValue) pledges.Add(PledgeRows.FromRow(row.Value!).Pledge);
+            }
+            foreach (var chunk in pledges.Chunk(PledgeIntake.MaxBatch))
+            {
+                var text = JsonSerializer.Serialize(new PledgeBatchMessage(campaign.Key, chunk), GivingDayJson.Options);
+                await pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(async t => await queue.SendMessageAsync(text, t), ct);
+            }
+            log.LogInformation("Re-drive queued {Count} pledges of {Campaign} left uncounted", pledges.Count, campaign.Key);
+        }
+        return stale.Count;
+    }
+}

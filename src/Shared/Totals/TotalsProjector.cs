@@ -1,0 +1,218 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using GivingDay.Campaigns;
+using GivingDay.Json;
+using GivingDay.Matching;
+using GivingDay.Pledges;
+using GivingDay.Resilience;
+using GivingDay.Storage;
+using Microsoft.Extensions.Logging;
+using Polly.Registry;
+
+namespace GivingDay.Totals;
+
+/// <summary>Counts accepted pledges into the live totals, exactly once under at-least-once delivery and
+/// concurrent processors: each counting step is one table transaction that deletes the pledges' outbox
+/// markers (so a pledge already counted makes the step fail and be re-read), marks the pledges counted with
+/// their match, records new donors, and replaces the totals row under its ETag.</summary>
+public sealed class TotalsProjector(
+    StorageAccount account,
+    ResiliencePipelineProvider<string> pipelines,
+    CampaignStore campaigns,
+    TimeProvider clock,
+    ILogger<TotalsProjector> log)
+{
+    private const int MaxActions = 100;
+    private const int MaxAttempts = 50;
+    private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
+
+    /// <summary>Counts the batch; returns how many pledges this call counted (0 when all were counted before).</summary>
+    public async Task<int> CountAsync(PledgeBatchMessage batch, CancellationToken ct)
+    {
+        var campaign = await campaigns.GetAsync(batch.CampaignId, ct)
+            ?? throw new InvalidOperationException($"campaign {batch.CampaignId} is not defined");
+        var pledges = batch.Pledges.DistinctBy(p => p.Id).OrderBy(p => p.AcceptedAt).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
+        var counted = 0;
+        for (var attempt = 1; pledges.Count > 0; attempt++)
+        {
+            try
+            {
+                var step = await CountStepAsync(campaign, pledges, ct);
+                counted += step.Counted;
+                pledges = step.Left;
+                attempt = 0;
+            }
+            catch (Exception e) when (IsLostRace(e) && attempt < MaxAttempts)
+            {
+                // Another processor committed first (totals ETag, a marker already gone, a new donor row):
+                // read again and recompute.
+                log.LogDebug("Counting step for {Campaign} lost a race ({Message}); reading again", campaign.Id, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
+            }
+        }
+        return counted;
+    }
+
+    private static bool IsLostRace(Exception e) => e is RequestFailedException { Status: 404 or 409 or 412 };
+
+    private sealed record StepResult(int Counted, List<Pledge> Left);
+
+    private async Task<StepResult> CountStepAsync(Campaign campaign, List<Pledge> pledges, CancellationToken ct)
+    {
+        var read = pipelines.GetPipeline(StoragePipelines.Storage);
+        var stateRow = await read.ExecuteAsync(async t => (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaign.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct);
+        var (state, stateETag) = TotalsState.FromRow(stateRow);
+        var markers = await ReadMarkersAsync(campaign.Id, pledges, ct);
+        var uncounted = pledges.Where(p => markers.ContainsKey(p.Id)).ToList();
+        if (uncounted.Count == 0) return new StepResult(0, []);
+
+        var donors = await ReadDonorsAsync(campaign.Id, uncounted, ct);
+        var activity = await ReadActivityAsync(campaign, uncounted, ct);
+        var matching = new MatchingLedger(
+            campaign.MatchingFunds,
+            campaign.MatchingFunds.ToDictionary(f => f.Id, f => new Money.Money(state.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - state.Used(f.Id))),
+            hash => new DonorHistory(donors.Matched(hash), activity.GetValueOrDefault(hash) ?? new Dictionary<string, DateTimeOffset>()));
+
+        var actions = new List<TableTransactionAction>();
+        var newDonors = new HashSet<string>();
+        var newProjectDonors = new HashSet<string>();
+        var counted = new List<Pledge>();
+        var recent = new List<RecentGift>();
+        foreach (var p in uncounted)
+        {
+            var donorIsNew = p.DonorHash is not null && !donors.Exists(p.DonorHash) && !newDonors.Contains(p.DonorHash);
+            var projectDonorKey = p.DonorHash is null ? null : LedgerKeys.ProjectDonor(p.ProjectId, p.DonorHash);
+            var projectDonorIsNew = projectDonorKey is not null && !donors.ProjectDonorExists(projectDonorKey) && !newProjectDonors.Contains(projectDonorKey);
+            // Room for: marker delete, pledge update, donor row, project-donor row, and the totals row.
+            var needed = 2 + (p.DonorHash is null ? 0 : 1) + (projectDonorIsNew ? 1 : 0);
+            if (actions.Count + needed + 1 > MaxActions) break;
+
+            // Offline gifts carry no contact, so the rules never match them.
+            var decision = matching.Apply(new PledgeToMatch(p.Id, p.ProjectId, p.Amount, p.DonorHash, p.AcceptedAt));
+
+            actions.Add(new(TableTransactionActionType.Delete, new TableEntity(campaign.Id, LedgerKeys.Marker(p.Id)), markers[p.Id]));
+            actions.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(campaign.Id, LedgerKeys.Pledge(p.Id))
+            {
+                ["Counted"] = true,
+                ["Matched"] = decision.Matched.Fen,
+                ["FundId"] = decision.FundId,
+                ["CountedAt"] = clock.GetUtcNow(),
+            }, ETag.All));
+
+            var project = state.Project(p.ProjectId);
+            project.Raised += p.Amount.Fen; project.Matched += decision.Matched.Fen; project.Pledges++;
+            state.Totals.Raised += p.Amount.Fen; state.Totals.Matched += decision.Matched.Fen; state.Totals.Pledges++;
+            if (decision.FundId is not null) state.FundUsed[decision.FundId] = state.Used(decision.FundId) + decision.Matched.Fen;
+            if (p.DonorHash is null || donorIsNew) state.Totals.Donors++;
+            if (p.DonorHash is null || projectDonorIsNew) project.Donors++;
+            if (donorIsNew) newDonors.Add(p.DonorHash!);
+            if (projectDonorIsNew)
+            {
+                newProjectDonors.Add(projectDonorKey!);
+                actions.Add(new(TableTransactionActionType.Add, new TableEntity(campaign.Id, projectDonorKey)));
+            }
+            counted.Add(p);
+            recent.Add(new RecentGift(p.ProjectId, p.Amount.Fen, p.MaskedName, p.Message, p.AcceptedAt));
+        }
+
+        // One row per donor touched: created, or replaced under its ETag with what the donor has been matched.
+        foreach (var hash in counted.Where(p => p.DonorHash is not null).Select(p => p.DonorHash!).Distinct())
+        {
+            var row = new TableEntity(campaign.Id, LedgerKeys.Donor(hash))
+            {
+                ["Matched"] = JsonSerializer.Serialize(matching.DonorMatched.GetValueOrDefault(hash) ?? donors.Matched(hash), GivingDayJson.Options),
+            };
+            actions.Add(donors.ETagOf(hash) is { } etag
+                ? new(TableTransactionActionType.UpdateReplace, row, etag)
+                : new(TableTransactionActionType.Add, row));
+        }
+
+        state.AddRecent(recent);
+        actions.Add(stateETag is { } e
+            ? new(TableTransactionActionType.UpdateReplace, state.ToRow(campaign.Id), e)
+            : new(TableTransactionActionType.Add, state.ToRow(campaign.Id)));
+
+        await pipelines.GetPipeline(StoragePipelines.CountCommit).ExecuteAsync(
+            async t => await _ledger.SubmitTransactionAsync(actions, t), ct);
+        return new StepResult(counted.Count, uncounted.Skip(counted.Count).ToList());
+    }
+
+    private async Task<Dictionary<string, ETag>> ReadMarkersAsync(string campaignId, List<Pledge> pledges, CancellationToken ct)
+    {
+        var found = new Dictionary<string, ETag>();
+        foreach (var group in pledges.Chunk(30))
+        {
+            var filter = $"PartitionKey eq '{Escape(campaignId)}' and (" +
+                string.Join(" or ", group.Select(p => $"RowKey eq '{Escape(LedgerKeys.Marker(p.Id))}'")) + ")";
+            await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+            {
+                await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: t))
+                    found[row.RowKey[LedgerKeys.MarkerPrefix.Length..]] = row.ETag;
+            }, ct);
+        }
+        return found;
+    }
+
+    private sealed class DonorRows
+    {
+        public Dictionary<string, (ETag ETag, Dictionary<string, Money.Money> Matched)> Donors { get; } = new();
+        public HashSet<string> ProjectDonors { get; } = new();
+        public bool Exists(string hash) => Donors.ContainsKey(hash);
+        public bool ProjectDonorExists(string key) => ProjectDonors.Contains(key);
+        public ETag? ETagOf(string hash) => Donors.TryGetValue(hash, out var d) ? d.ETag : null;
+        public IReadOnlyDictionary<string, Money.Money> Matched(string hash) =>
+            Donors.TryGetValue(hash, out var d) ? d.Matched : new Dictionary<string, Money.Money>();
+    }
+
+    private async Task<DonorRows> ReadDonorsAsync(string campaignId, List<Pledge> pledges, CancellationToken ct)
+    {
+        var rows = new DonorRows();
+        var keys = pledges.Where(p => p.DonorHash is not null)
+            .SelectMany(p => new[] { LedgerKeys.Donor(p.DonorHash!), LedgerKeys.ProjectDonor(p.ProjectId, p.DonorHash!) })
+            .Distinct().ToList();
+        foreach (var group in keys.Chunk(30))
+        {
+            var filter = $"PartitionKey eq '{Escape(campaignId)}' and (" + string.Join(" or ", group.Select(k => $"RowKey eq '{Escape(k)}'")) + ")";
+            await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+            {
+                await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, cancellationToken: t))
+                {
+                    if (row.RowKey.StartsWith("dp|", StringComparison.Ordinal)) rows.ProjectDonors.Add(row.RowKey);
+                    else rows.Donors[row.RowKey[2..]] = (row.ETag,
+                        JsonSerializer.Deserialize<Dictionary<string, Money.Money>>(row.GetString("Matched") ?? "{}", GivingDayJson.Options) ?? new());
+                }
+            }, ct);
+        }
+        return rows;
+    }
+
+    /// <summary>For the velocity rule: each donor's other acceptances in the minute before the chunk's pledges,
+    /// from the activity rows intake wrote. Only read while a fund could still match.</summary>
+    private async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadActivityAsync(Campaign campaign, List<Pledge> pledges, CancellationToken ct)
+    {
+        var result = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
+        if (campaign.MatchingFunds.Count == 0) return result;
+        var byDonor = pledges.Where(p => p.DonorHash is not null).GroupBy(p => p.DonorHash!).ToList();
+        await Parallel.ForEachAsync(byDonor, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (donor, token) =>
+        {
+            var from = LedgerKeys.ActivityFrom(donor.Key, donor.Min(p => p.AcceptedAt) - MatchingRules.VelocityWindow);
+            var to = LedgerKeys.ActivityEnd(donor.Key);
+            var times = new Dictionary<string, DateTimeOffset>();
+            await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+            {
+                times.Clear();
+                var filter = $"PartitionKey eq '{Escape(campaign.Id)}' and RowKey ge '{Escape(from)}' and RowKey lt '{Escape(to)}'";
+                await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: t))
+                {
+                    var parts = row.RowKey.Split('|');
+                    times[parts[3]] = new DateTimeOffset(long.Parse(parts[2]), TimeSpan.Zero);
+                }
+            }, token);
+            lock (result) result[donor.Key] = times;
+        });
+        return result;
+    }
+
+    private static string Escape(string s) => s.Replace("'", "''");
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using GivingDay.Json;
+using GivingDay.Pledges;
+
+namespace GivingDay.Totals;
+
+/// <summary>Raised, matched, donors and pledges, in fen and counts.</summary>
+public sealed class Figures
+{
+    public long Raised { get; set; }
+    public long Matched { get; set; }
+    public long Donors { get; set; }
+    public long Pledges { get; set; }
+    public long Total => Raised + Matched;
+}
+
+public sealed record RecentGift(string ProjectId, long Amount, string? Name, string? Message, DateTimeOffset AcceptedAt);
+
+/// <summary>The live totals of one campaign: the ledger row "state". Every counting step replaces it under
+/// its ETag, so counting steps of a campaign are serialised and the figures are the sum of counted pledges.
+/// It also holds each fund's pool (written by the organiser's PUT under the same ETag), so a pool can never be
+/// lowered below what a concurrent counting step has just matched.</summary>
+public sealed class TotalsState
+{
+    public const int RecentKept = 10;
+
+    public Figures Totals { get; set; } = new();
+    public Dictionary<string, Figures> Projects { get; set; } = new();
+    public Dictionary<string, long> FundUsed { get; set; } = new();
+    public Dictionary<string, long> FundPools { get; set; } = new();
+    public List<RecentGift> Recent { get; set; } = [];
+
+    public Figures Project(string id) => Projects.TryGetValue(id, out var f) ? f : Projects[id] = new Figures();
+    public long Used(string fundId) => FundUsed.GetValueOrDefault(fundId);
+
+    public static (TotalsState State, ETag? ETag) FromRow(TableEntity? row) =>
+        row is null ? (new TotalsState(), null)
+        : (JsonSerializer.Deserialize<TotalsState>(row.GetString("Totals") ?? "{}", GivingDayJson.Options) ?? new TotalsState(), row.ETag);
+
+    public TableEntity ToRow(string campaignId) => new(campaignId, LedgerKeys.State)
+    {
+        ["Totals"] = JsonSerializer.Serialize(this, GivingDayJson.Options),
+    };
+
+    public void AddRecent(IEnumerable<RecentGift> gifts)
+    {
+        Recent = gifts.Concat(Recent).OrderByDescending(g => g.AcceptedAt).Take(RecentKept).ToList();
+    }
+}
