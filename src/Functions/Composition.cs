@@ -27,7 +27,7 @@ public static class Composition
         services.AddSingleton<TotalsProjector>();
         services.AddSingleton<LiveTotals>();
         services.AddSingleton<OrganiserKey>();
-        services.AddPledgeRateLimit(builder.Configuration);
+        services.AddPledgeRateLimit();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => GivingDayJson.Configure(o.SerializerOptions));
         return builder;

@@ -8,15 +8,27 @@ public static class PledgeRateLimit
 {
     public const string Policy = "pledges";
 
-    public static IServiceCollection AddPledgeRateLimit(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>Read once, when the app's configuration is complete.</summary>
+    public sealed class Settings
     {
-        var perSecond = configuration.GetValue("RateLimit:PerClientPerSecond", 20);
-        if (perSecond < 0) throw new InvalidOperationException("RateLimit:PerClientPerSecond must be 0 (off) or more");
+        public int PerSecond { get; }
+
+        public Settings(IConfiguration configuration)
+        {
+            PerSecond = configuration.GetValue("RateLimit:PerClientPerSecond", 20);
+            if (PerSecond < 0) throw new InvalidOperationException("RateLimit:PerClientPerSecond must be 0 (off) or more");
+        }
+    }
+
+    public static IServiceCollection AddPledgeRateLimit(this IServiceCollection services)
+    {
         services.AddSingleton<ClientAddress>();
+        services.AddSingleton<Settings>();
         services.AddRateLimiter(options =>
         {
             options.AddPolicy(Policy, context =>
             {
+                var perSecond = context.RequestServices.GetRequiredService<Settings>().PerSecond;
                 if (perSecond == 0) return RateLimitPartition.GetNoLimiter("off");
                 var client = context.RequestServices.GetRequiredService<ClientAddress>().Of(context);
                 return RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
@@ -30,6 +42,7 @@ public static class PledgeRateLimit
             });
             options.OnRejected = async (context, ct) =>
             {
+                var perSecond = context.HttpContext.RequestServices.GetRequiredService<Settings>().PerSecond;
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
                 context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString();
                 await Problems.Of(StatusCodes.Status429TooManyRequests, "Too many requests",

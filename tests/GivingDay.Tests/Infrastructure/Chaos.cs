@@ -1,0 +1,32 @@
+using Azure;
+using GivingDay.Resilience;
+using Polly;
+using Polly.Simmy;
+
+namespace GivingDay.Tests.Infrastructure;
+
+/// <summary>Polly chaos strategies added to the app's named pipelines (inside their retries).</summary>
+public static class Chaos
+{
+    public static PipelineDecorator Faults(string pipeline, double rate, int status = 503) =>
+        new(pipeline, b => b.AddChaosFault(rate, () => new RequestFailedException(status, "injected fault")));
+
+    /// <summary>Faults after the call went through: the write happened but its answer is lost, so the
+    /// caller's retry meets its own earlier write.</summary>
+    public static PipelineDecorator LostAnswers(string pipeline, double rate) =>
+        new(pipeline, b => b.AddStrategy(_ => new LoseAnswers(rate), new LoseAnswersOptions()));
+
+    private sealed class LoseAnswersOptions : ResilienceStrategyOptions;
+
+    private sealed class LoseAnswers(double rate) : ResilienceStrategy
+    {
+        protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+            Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
+        {
+            var outcome = await callback(context, state);
+            return outcome.Exception is null && Random.Shared.NextDouble() < rate
+                ? Outcome.FromException<TResult>(new RequestFailedException(503, "injected: answer lost"))
+                : outcome;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using GivingDay.Json;
+using GivingDay.Pledges;
+using GivingDay.Storage;
+using GivingDay.Tests.Infrastructure;
+
+namespace GivingDay.Tests.Pipeline;
+
+/// <summary>Shared steps of the pipeline tests: posting a crowd of pledges, draining the pledge queue by hand,
+/// and what the totals must then be.</summary>
+public static class PipelineTestKit
+{
+    public sealed record Sent(string ProjectId, long Amount, string? Contact);
+
+    public static readonly string[] Projects = ["zaochan", "weixinyuan", "songwanjia"];
+
+    /// <summary>Pledges with repeated contacts (so distinct donors differ from pledges) and some without contact.</summary>
+    public static List<Sent> Crowd(int count, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(i => new Sent(
+            Projects[random.Next(Projects.Length)],
+            random.Next(1, 500) * 100L,
+            random.Next(4) == 0 ? null : $"13{random.Next(0, 10)}0000{random.Next(0, count / 3 + 1):0000}")).ToList();
+    }
+
+    public static object Body(Sent s) => new { projectId = s.ProjectId, amount = s.Amount, donor = new { name = "王小明", contact = s.Contact } };
+
+    public static async Task<List<string>> PostAllAsync(AppInstance app, string campaignId, IReadOnlyList<Sent> pledges, int concurrency = 16)
+    {
+        var ids = new string?[pledges.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, pledges.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, _) =>
+        {
+            using var response = await app.PledgeAsync(campaignId, Body(pledges[i]), idempotencyKey: $"k{i}");
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            ids[i] = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("pledgeId").GetString();
+        });
+        return ids.Select(i => i!).ToList();
+    }
+
+    /// <summary>Takes every message off the pledge queue (as a listener would receive them) until the
+    /// messages hold <paramref name="expectedPledges"/> pledges.</summary>
+    public static async Task<List<PledgeBatchMessage>> DrainAsync(StorageAccount account, int expectedPledges)
+    {
+        var queue = account.Queue(StorageNames.PledgeQueue);
+        var messages = new List<PledgeBatchMessage>();
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (messages.Sum(m => m.Pledges.Count) < expectedPledges && DateTime.UtcNow < until)
+        {
+            var batch = await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5));
+            foreach (var m in batch.Value)
+            {
+                messages.Add(JsonSerializer.Deserialize<PledgeBatchMessage>(m.Body.ToString(), GivingDayJson.Options)!);
+                await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+            }
+            if (batch.Value.Length == 0) await Task.Delay(100);
+        }
+        Assert.Equal(expectedPledges, messages.SelectMany(m => m.Pledges).Select(p => p.Id).Distinct().Count());
+        return messages;
+    }
+
+    public static async Task<int> MarkersLeftAsync(StorageAccount account, string campaignId)
+    {
+        var n = 0;
+        await foreach (var _ in account.Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(
+            $"PartitionKey eq '{campaignId}' and RowKey ge 'q|' and RowKey lt 'q}}'")) n++;
+        return n;
+    }
+
+    /// <summary>Asserts the leaderboard equals the sums over what was sent: raised, pledges, donors, per project.</summary>
+    public static void AssertTotalsMatch(JsonElement board, IReadOnlyList<Sent> sent)
+    {
+        var totals = board.GetProperty("totals");
+        Assert.Equal(sent.Sum(s => s.Amount), totals.GetProperty("raised").GetInt64());
+        Assert.Equal(sent.Count, totals.GetProperty("pledges").GetInt64());
+        Assert.Equal(Donors(sent), totals.GetProperty("donors").GetInt64());
+        foreach (var project in board.GetProperty("projects").EnumerateArray())
+        {
+            var mine = sent.Where(s => s.ProjectId == project.GetProperty("projectId").GetString()).ToList();
+            Assert.Equal(mine.Sum(s => s.Amount), project.GetProperty("raised").GetInt64());
+            Assert.Equal(mine.Count, project.GetProperty("pledges").GetInt64());
+            Assert.Equal(Donors(mine), project.GetProperty("donors").GetInt64());
+            Assert.Equal(project.GetProperty("raised").GetInt64() + project.GetProperty("matched").GetInt64(), project.GetProperty("total").GetInt64());
+        }
+    }
+
+    /// <summary>Distinct contacts, plus one donor per pledge without a contact.</summary>
+    public static long Donors(IEnumerable<Sent> sent) =>
+        sent.Where(s => s.Contact is not null).Select(s => s.Contact).Distinct().Count() + sent.Count(s => s.Contact is null);
+}
