@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using GivingDay.Pledges;
+using GivingDay.Resilience;
+using GivingDay.Storage;
+using GivingDay.Tests.Infrastructure;
+using GivingDay.Totals;
+using Microsoft.Extensions.DependencyInjection;
+using static GivingDay.Tests.Pipeline.PipelineTestKit;
+
+namespace GivingDay.Tests.Pipeline;
+
+/// <summary>Idempotency-Key and the gap between storing and queueing.</summary>
+public class IntakeTests
+{
+    private static async Task<(AppInstance App, string Campaign)> StartAsync(Action<IServiceCollection>? services = null)
+    {
+        var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), services: services, listeners: false);
+        var id = TestCampaigns.NewId();
+        (await app.PutCampaignAsync(id, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        return (app, id);
+    }
+
+    private static async Task<int> PledgeRowsAsync(AppInstance app, string campaignId)
+    {
+        var n = 0;
+        await foreach (var _ in app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<Azure.Data.Tables.TableEntity>(
+            $"PartitionKey eq '{campaignId}' and RowKey ge 'p|' and RowKey lt 'p}}'")) n++;
+        return n;
+    }
+
+    [Fact]
+    public async Task Same_key_and_same_body_gets_the_same_answer_and_one_pledge()
+    {
+        var (app, campaign) = await StartAsync();
+        await using var _ = app;
+        var body = new { projectId = "zaochan", amount = 5000, donor = new { name = "李四", contact = "13900139000" } };
+        var first = await app.PledgeAsync(campaign, body, "double-click-1");
+        var second = await app.PledgeAsync(campaign, body, "double-click-1");
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+        Assert.Equal(1, await PledgeRowsAsync(app, campaign));
+    }
+
+    [Fact]
+    public async Task Same_request_spelled_differently_is_the_same_request()
+    {
+        var (app, campaign) = await StartAsync();
+        await using var _ = app;
+        var first = await app.PledgeAsync(campaign, new { projectId = "zaochan", amount = 5000, donor = new { contact = "138 0013 8000" } }, "k1");
+        var second = await app.PledgeAsync(campaign, new { amount = 5000, projectId = "zaochan", donor = new { contact = "+86 13800138000" } }, "k1");
+        Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData(6000, "13800138000", null)]
+    [InlineData(5000, "13800138001", null)]
+    [InlineData(5000, "13800138000", "another message")]
+    public async Task Same_key_with_another_body_is_422_and_adds_nothing(long amount, string contact, string? message)
+    {
+        var (app, campaign) = await StartAsync();
+        await using var _ = app;
+        Assert.Equal(HttpStatusCode.Accepted, (await app.PledgeAsync(campaign, new { projectId = "zaochan", amount = 5000, donor = new { contact = "13800138000" } }, "k")).StatusCode);
+        var again = await app.PledgeAsync(campaign, new { projectId = "zaochan", amount, donor = new { contact }, message }, "k");
+        Assert.Equal((HttpStatusCode)422, again.StatusCode);
+        Assert.Equal("application/problem+json", again.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(1, await PledgeRowsAsync(app, campaign));
+    }
+
+    [Fact]
+    public async Task Same_key_in_two_campaigns_is_two_pledges()
+    {
+        var (app, campaign) = await StartAsync();
+        await using var _ = app;
+        var other = TestCampaigns.NewId();
+        (await app.PutCampaignAsync(other, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        var a = await (await app.PledgeAsync(campaign, new { projectId = "zaochan", amount = 5000 }, "shared")).Content.ReadFromJsonAsync<JsonElement>();
+        var b = await (await app.PledgeAsync(other, new { projectId = "zaochan", amount = 5000 }, "shared")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(1, await PledgeRowsAsync(app, campaign));
+        Assert.Equal(1, await PledgeRowsAsync(app, other));
+        Assert.NotNull(a.GetProperty("pledgeId").GetString());
+        Assert.NotNull(b.GetProperty("pledgeId").GetString());
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_identical_requests_on_two_instances_make_one_pledge()
+    {
+        var (app, campaign) = await StartAsync();
+        await using var _ = app;
+        await using var second = await AppInstance.StartAsync(app.Prefix, listeners: false);
+        var body = new { projectId = "weixinyuan", amount = 2000, donor = new { contact = "someone@example.com" } };
+        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => (i % 2 == 0 ? app : second).PledgeAsync(campaign, body, "same-key")));
+
+        // Each answer is the same 202, or 409 while the first was in flight on that instance.
+        Assert.All(answers, a => Assert.Contains(a.StatusCode, new[] { HttpStatusCode.Accepted, HttpStatusCode.Conflict }));
+        var ids = new HashSet<string>();
+        foreach (var a in answers.Where(a => a.StatusCode == HttpStatusCode.Accepted))
+            ids.Add((await a.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("pledgeId").GetString()!);
+        Assert.Single(ids);
+        Assert.Equal(1, await PledgeRowsAsync(app, campaign));
+        var retry = await app.PledgeAsync(campaign, body, "same-key");
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.Equal(ids.Single(), (await retry.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("pledgeId").GetString());
+    }
+
+    [Fact]
+    public async Task Pledges_without_a_key_are_each_new()
+    {
+        var (app, campaign) = await StartAsync();
+        await using var _ = app;
+        var body = new { projectId = "zaochan", amount = 5000 };
+        await app.PledgeAsync(campaign, body);
+        await app.PledgeAsync(campaign, body);
+        Assert.Equal(2, await PledgeRowsAsync(app, campaign));
+    }
+
+    [Fact]
+    public async Task Lost_store_answers_still_give_one_pledge_per_key_and_the_same_answer()
+    {
+        // The transaction goes through but its answer is lost: the retry meets the pledge it just stored.
+        var (app, campaign) = await StartAsync(s => s.AddSingleton(Chaos.LostAnswers(StoragePipelines.IntakeStore, 0.5)));
+        await using var _ = app;
+        var sent = Crowd(40, seed: 11);
+        var ids = await PostAllAsync(app, campaign, sent);
+        Assert.Equal(sent.Count, ids.Distinct().Count());
+        Assert.Equal(sent.Count, await PledgeRowsAsync(app, campaign));
+    }
+
+    [Fact]
+    public async Task Pledges_stored_but_never_queued_are_counted_after_the_redrive()
+    {
+        // Every enqueue fails after the pledges were stored: the answer is still 202 (they are durable),
+        // and the re-drive queues them from their outbox markers.
+        var (app, campaign) = await StartAsync(s => s.AddSingleton(Chaos.Faults(StoragePipelines.IntakeEnqueue, 1.0)));
+        await using var _ = app;
+        var sent = Crowd(30, seed: 5);
+        await PostAllAsync(app, campaign, sent);
+        var account = app.Get<StorageAccount>();
+        Assert.Null((await account.Queue(StorageNames.PledgeQueue).PeekMessageAsync()).Value);
+
+        await using var healthy = await AppInstance.StartAsync(app.Prefix, listeners: false);
+        var requeued = await healthy.Get<PledgeRedrive>().RequeueStaleAsync(default, olderThan: TimeSpan.Zero);
+        Assert.Equal(sent.Count, requeued);
+        foreach (var m in await DrainAsync(account, sent.Count)) await healthy.Get<TotalsProjector>().CountAsync(m, default);
+
+        AssertTotalsMatch(await healthy.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard"), sent);
+        Assert.Equal(0, await MarkersLeftAsync(account, campaign));
+        Assert.Equal(0, await healthy.Get<PledgeRedrive>().RequeueStaleAsync(default, olderThan: TimeSpan.Zero));
+    }
+}
