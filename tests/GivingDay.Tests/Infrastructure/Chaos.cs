@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Azure;
 using GivingDay.Resilience;
 using Polly;
@@ -27,6 +28,20 @@ public static class Chaos
             return outcome.Exception is null && Random.Shared.NextDouble() < rate
                 ? Outcome.FromException<TResult>(new RequestFailedException(503, "injected: answer lost"))
                 : outcome;
+        }
+    }
+
+    /// <summary>Counts the calls made through a pipeline (how many storage calls a path costs).</summary>
+    public static PipelineDecorator Counting(string pipeline, StrongBox<int> calls) =>
+        new(pipeline, b => b.AddStrategy(_ => new CountCalls(calls), new LoseAnswersOptions()));
+
+    private sealed class CountCalls(StrongBox<int> calls) : ResilienceStrategy
+    {
+        protected override ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+            Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
+        {
+            Interlocked.Increment(ref calls.Value);
+            return callback(context, state);
         }
     }
 }
