@@ -1,3 +1,6 @@
+using GivingDay.Functions.Functions;
+using GivingDay.Functions.Hosting;
+
 namespace GivingDay.Functions;
 
 /// <summary>Builds the one server that is both the custom handler and the standalone app.
@@ -8,9 +11,11 @@ public static class GivingDayApp
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.AddGivingDay();
+        builder.AddFunctionHosting(FunctionCatalog.All);
         customize?.Invoke(builder);
         var app = builder.Build();
         app.MapGivingDay();
+        app.MapFunctionInvocations();
         return app;
     }
 }

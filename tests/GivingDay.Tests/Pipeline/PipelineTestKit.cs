@@ -29,12 +29,13 @@ public static class PipelineTestKit
 
     public static object Body(Sent s) => new { projectId = s.ProjectId, amount = s.Amount, donor = new { name = "王小明", contact = s.Contact } };
 
-    public static async Task<List<string>> PostAllAsync(AppInstance app, string campaignId, IReadOnlyList<Sent> pledges, int concurrency = 16)
+    public static async Task<List<string>> PostAllAsync(AppInstance app, string campaignId, IReadOnlyList<Sent> pledges, int concurrency = 16, string? keyPrefix = null)
     {
         var ids = new string?[pledges.Count];
+        var keys = keyPrefix ?? Guid.NewGuid().ToString("N")[..8];
         await Parallel.ForEachAsync(Enumerable.Range(0, pledges.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, _) =>
         {
-            using var response = await app.PledgeAsync(campaignId, Body(pledges[i]), idempotencyKey: $"k{i}");
+            using var response = await app.PledgeAsync(campaignId, Body(pledges[i]), idempotencyKey: $"{keys}{i}");
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             ids[i] = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("pledgeId").GetString();
         });
