@@ -15,6 +15,11 @@ public static partial class CampaignDefinition
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     public static partial Regex IdPattern();
 
+    // ISO 8601 / RFC 3339 date-time with an offset. DateTimeOffset.TryParse alone also takes "09/07/2026 …",
+    // where month/day order is a guess.
+    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,7})?)?(Z|[+-][0-9]{2}:[0-9]{2})\z")]
+    private static partial Regex IsoTimeWithOffset();
+
     public static Campaign? Parse(string campaignId, JsonElement body, ValidationErrors errors)
     {
         if (!IdPattern().IsMatch(campaignId)) errors.Add("campaignId", "must be 1–63 of a-z, 0-9 and '-', starting with a letter or digit");
@@ -32,21 +37,25 @@ public static partial class CampaignDefinition
         if (minPledge.Fen < 1) errors.Add("minPledge", "must be at least 1 fen");
         if (maxPledge < minPledge) errors.Add("maxPledge", "must be at least minPledge");
 
-        var projects = ParseProjects(body, errors);
-        var funds = ParseFunds(body, projects, startsAt, endsAt, errors);
+        var projects = ParseProjects(body, errors, out var listedProjectIds);
+        var funds = ParseFunds(body, listedProjectIds, startsAt, endsAt, errors);
 
         if (!errors.IsEmpty) return null;
         return new Campaign(campaignId, name!, ev!, startsAt!.Value, endsAt!.Value, minPledge, maxPledge, projects, funds);
     }
 
-    private static List<Project> ParseProjects(JsonElement body, ValidationErrors errors)
+    /// <param name="listedIds">Every id the list names, valid entry or not (null when there is no list): duplicates and
+    /// funds' project lists are checked against these, so one bad entry is not blamed a second time elsewhere.</param>
+    private static List<Project> ParseProjects(JsonElement body, ValidationErrors errors, out HashSet<string>? listedIds)
     {
         var projects = new List<Project>();
+        listedIds = null;
         if (!body.TryGetProperty("projects", out var list) || list.ValueKind != JsonValueKind.Array)
         {
             errors.Add("projects", "is required: a list of { id, name, goal }");
             return projects;
         }
+        listedIds = new HashSet<string>(StringComparer.Ordinal);
         if (list.GetArrayLength() == 0) errors.Add("projects", "must list at least one project");
         if (list.GetArrayLength() > 100) errors.Add("projects", "must list at most 100 projects");
         var i = 0;
@@ -59,15 +68,16 @@ public static partial class CampaignDefinition
             var name = RequiredText(p, "name", 60, errors, at);
             var goal = RequiredMoney(p, "goal", errors, at);
             if (goal is { Fen: < 0 }) errors.Add($"{at}.goal", "must not be negative");
-            if (id is not null && projects.Any(x => x.Id == id)) errors.Add($"{at}.id", $"'{id}' is listed twice");
+            if (id is not null && !listedIds.Add(id)) errors.Add($"{at}.id", $"'{id}' is listed twice");
             if (id is not null && name is not null && goal is not null) projects.Add(new Project(id, name, goal.Value));
         }
         return projects;
     }
 
-    private static List<MatchingFund> ParseFunds(JsonElement body, List<Project> projects, DateTimeOffset? campaignStart, DateTimeOffset? campaignEnd, ValidationErrors errors)
+    private static List<MatchingFund> ParseFunds(JsonElement body, HashSet<string>? projectIds, DateTimeOffset? campaignStart, DateTimeOffset? campaignEnd, ValidationErrors errors)
     {
         var funds = new List<MatchingFund>();
+        var fundIds = new HashSet<string>(StringComparer.Ordinal);
         if (!body.TryGetProperty("matchingFunds", out var list) || list.ValueKind == JsonValueKind.Null) return funds;
         if (list.ValueKind != JsonValueKind.Array) { errors.Add("matchingFunds", "must be a list"); return funds; }
         if (list.GetArrayLength() > 20) errors.Add("matchingFunds", "must list at most 20 funds");
@@ -78,7 +88,7 @@ public static partial class CampaignDefinition
             if (f.ValueKind != JsonValueKind.Object) { errors.Add(at, "must be an object"); continue; }
             var id = RequiredText(f, "id", 40, errors, at);
             if (id is not null && !IdPattern().IsMatch(id)) errors.Add($"{at}.id", "must be of a-z, 0-9 and '-'");
-            if (id is not null && funds.Any(x => x.Id == id)) errors.Add($"{at}.id", $"'{id}' is listed twice");
+            if (id is not null && !fundIds.Add(id)) errors.Add($"{at}.id", $"'{id}' is listed twice");
             var sponsor = RequiredText(f, "sponsor", 60, errors, at);
             Ratio? ratio = null;
             if (!f.TryGetProperty("ratio", out var r) || r.ValueKind != JsonValueKind.Number) errors.Add($"{at}.ratio", "is required: a number above 0 and at most 100");
@@ -95,7 +105,7 @@ public static partial class CampaignDefinition
             if (starts is not null && ends is not null && ends <= starts) errors.Add($"{at}.endsAt", "must be after startsAt");
             if (campaignStart is not null && starts < campaignStart) errors.Add($"{at}.startsAt", "must be within the campaign");
             if (campaignEnd is not null && ends > campaignEnd) errors.Add($"{at}.endsAt", "must be within the campaign");
-            var projectIds = new List<string>();
+            var fundProjectIds = new List<string>();
             if (f.TryGetProperty("projectIds", out var ids) && ids.ValueKind != JsonValueKind.Null)
             {
                 if (ids.ValueKind != JsonValueKind.Array) errors.Add($"{at}.projectIds", "must be a list of project ids");
@@ -103,12 +113,13 @@ public static partial class CampaignDefinition
                 {
                     if (pid.ValueKind != JsonValueKind.String) { errors.Add($"{at}.projectIds", "must be a list of project ids"); continue; }
                     var s = pid.GetString()!;
-                    if (projects.All(p => p.Id != s)) errors.Add($"{at}.projectIds", $"'{s}' is not a project of this campaign");
-                    else if (!projectIds.Contains(s)) projectIds.Add(s);
+                    // Without a project list there is nothing to check against; "projects" is named already.
+                    if (projectIds is not null && !projectIds.Contains(s)) errors.Add($"{at}.projectIds", $"'{s}' is not a project of this campaign");
+                    else if (!fundProjectIds.Contains(s)) fundProjectIds.Add(s);
                 }
             }
             if (id is not null && sponsor is not null && ratio is not null && pool is not null && starts is not null && ends is not null)
-                funds.Add(new MatchingFund(id, sponsor, ratio.Value, pool.Value, perPledge, perDonor, starts.Value, ends.Value, projectIds));
+                funds.Add(new MatchingFund(id, sponsor, ratio.Value, pool.Value, perPledge, perDonor, starts.Value, ends.Value, fundProjectIds));
         }
         return funds;
     }
@@ -140,8 +151,7 @@ public static partial class CampaignDefinition
     private static DateTimeOffset? ReadTime(JsonElement v, string field, ValidationErrors errors)
     {
         // An offset is required: organisers think in UTC+8, and a bare local time would be ambiguous.
-        if (v.ValueKind == JsonValueKind.String && v.GetString() is { } s
-            && (s.EndsWith('Z') || System.Text.RegularExpressions.Regex.IsMatch(s, @"[+-]\d{2}:\d{2}$"))
+        if (v.ValueKind == JsonValueKind.String && v.GetString() is { } s && IsoTimeWithOffset().IsMatch(s)
             && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t))
             return t;
         errors.Add(field, "must be an ISO 8601 time with an offset, e.g. 2026-05-08T00:00:00+08:00");

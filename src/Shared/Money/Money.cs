@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -19,12 +20,19 @@ public readonly record struct Money(long Fen) : IComparable<Money>
     public static Money Min(Money a, Money b) => a.Fen <= b.Fen ? a : b;
     public static Money Max(Money a, Money b) => a.Fen >= b.Fen ? a : b;
 
-    /// <summary>floor(this × ratio), exact in integers.</summary>
-    public Money FloorTimes(Ratio ratio) => new(checked(Fen * ratio.PerTenThousand) / Ratio.Scale);
+    /// <summary>floor(this × ratio), exact in integers. Integer division truncates towards zero, so a
+    /// negative product with a remainder is stepped down once more to make it a floor.</summary>
+    public Money FloorTimes(Ratio ratio)
+    {
+        var quotient = Math.DivRem(checked(Fen * ratio.PerTenThousand), Ratio.Scale, out var remainder);
+        return new(remainder < 0 ? quotient - 1 : quotient);
+    }
 
     public int CompareTo(Money other) => Fen.CompareTo(other.Fen);
 
-    public override string ToString() => $"{Fen / 100}.{Math.Abs(Fen % 100):00}";
+    // The sign is written on its own: -50 fen has a whole part of 0, which carries no sign.
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{(Fen < 0 ? "-" : "")}{Math.Abs(Fen / 100)}.{Math.Abs(Fen % 100):00}");
 }
 
 public static class MoneyExtensions

@@ -16,15 +16,24 @@ public readonly record struct Ratio(long PerTenThousand)
 
     public static Ratio One => new(Scale);
 
-    /// <summary>Parses "1", "0.5", "1.2345": above zero, at most 100, at most four decimals.</summary>
+    /// <summary>Parses "1", "0.5", "1.2345": ASCII digits with an optional fraction, above zero, at most 100,
+    /// at most four decimals once trailing zeros are dropped. Read digit by digit rather than through
+    /// <see cref="decimal"/>, which silently rounds past 28 digits and overflows when scaled near its maximum.</summary>
     public static bool TryParse(string text, out Ratio ratio)
     {
         ratio = default;
-        if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)) return false;
-        var scaled = value * Scale;
-        if (scaled != decimal.Truncate(scaled)) return false;
-        if (scaled <= 0 || scaled > MaxPerTenThousand) return false;
-        ratio = new Ratio((long)scaled);
+        var dot = text.IndexOf('.');
+        var whole = dot < 0 ? text : text[..dot];
+        var fraction = dot < 0 ? "" : text[(dot + 1)..];
+        if (whole.Length == 0 || (dot >= 0 && fraction.Length == 0)) return false;
+        if (!whole.All(char.IsAsciiDigit) || !fraction.All(char.IsAsciiDigit)) return false;
+        whole = whole.TrimStart('0');
+        fraction = fraction.TrimEnd('0');
+        if (whole.Length > 3 || fraction.Length > 4) return false;
+        var perTenThousand = (whole.Length == 0 ? 0 : long.Parse(whole, CultureInfo.InvariantCulture)) * Scale
+            + (fraction.Length == 0 ? 0 : long.Parse(fraction.PadRight(4, '0'), CultureInfo.InvariantCulture));
+        if (perTenThousand <= 0 || perTenThousand > MaxPerTenThousand) return false;
+        ratio = new Ratio(perTenThousand);
         return true;
     }
 
@@ -32,7 +41,7 @@ public readonly record struct Ratio(long PerTenThousand)
     {
         var whole = PerTenThousand / Scale;
         var frac = PerTenThousand % Scale;
-        return frac == 0 ? whole.ToString(CultureInfo.InvariantCulture) : $"{whole}.{frac:0000}".TrimEnd('0');
+        return frac == 0 ? whole.ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{whole}.{frac:0000}").TrimEnd('0');
     }
 }
 
