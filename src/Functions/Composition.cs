@@ -18,7 +18,8 @@ public static class Composition
         services.AddSingleton(sp => StorageAccount.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<StorageSetup>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageSetup>());
-        services.AddSingleton(sp => StoragePipelines.Create(sp.GetServices<PipelineDecorator>()));
+        services.AddSingleton<StorageCallCounter>();
+        services.AddSingleton(sp => StoragePipelines.Create(sp.GetServices<PipelineDecorator>(), sp.GetRequiredService<StorageCallCounter>()));
         services.AddSingleton<DonorIdentity>();
         services.AddSingleton<CampaignStore>();
         services.AddSingleton<CampaignEditor>();

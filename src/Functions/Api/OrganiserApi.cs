@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GivingDay.Campaigns;
+using GivingDay.Resilience;
 using GivingDay.Totals;
 using GivingDay.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -13,6 +14,7 @@ public static class OrganiserApi
     {
         var api = routes.MapGroup("/api/organiser").AddEndpointFilter<OrganiserKey>();
         api.MapPut("/campaigns/{campaignId}", PutCampaign).WithName("PutCampaign");
+        api.MapGet("/metrics", (StorageCallCounter calls) => TypedResults.Ok(new { storageCalls = calls.Calls })).WithName("GetMetrics");
         return routes;
     }
 

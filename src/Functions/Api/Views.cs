@@ -25,10 +25,10 @@ public sealed record CampaignSummaryView(string Id, string Name, string Event, D
 
 public sealed record PledgeAcceptedView(string PledgeId, string Status, string StatusUrl);
 
-public sealed record PledgeStatusView(string PledgeId, string ProjectId, long Amount, long Matched, string? FundId, DateTimeOffset AcceptedAt, string Status, string Channel)
+public sealed record PledgeStatusView(string PledgeId, string ProjectId, long Amount, long Matched, string? FundId, DateTimeOffset AcceptedAt, string Status, string Channel, DateTimeOffset? CountedAt)
 {
     public static PledgeStatusView Of(LedgerPledge p) =>
-        new(p.Pledge.Id, p.Pledge.ProjectId, p.Pledge.Amount.Fen, p.Matched.Fen, p.FundId, p.Pledge.AcceptedAt, p.Status, p.Pledge.Channel);
+        new(p.Pledge.Id, p.Pledge.ProjectId, p.Pledge.Amount.Fen, p.Matched.Fen, p.FundId, p.Pledge.AcceptedAt, p.Status, p.Pledge.Channel, p.CountedAt);
 }
 
 public sealed record FiguresView(long Raised, long Matched, long Total, long Donors, long Pledges)

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using GivingDay.Resilience;
 using GivingDay.Storage;
 
 namespace GivingDay.Functions.Hosting;
@@ -9,7 +10,7 @@ namespace GivingDay.Functions.Hosting;
 /// run up to batchSize + newBatchThreshold at once, delete on success, make a failed message visible again
 /// after visibilityTimeout, move it to &lt;queue&gt;-poison once it has failed maxDequeueCount times, and back off
 /// when idle up to maxPollingInterval.</summary>
-public sealed class QueueListener(QueueFunction function, StorageAccount account, StorageSetup setup, QueueSettings settings, IServiceProvider services, ILogger<QueueListener> log)
+public sealed class QueueListener(QueueFunction function, StorageAccount account, StorageSetup setup, QueueSettings settings, StorageCallCounter calls, IServiceProvider services, ILogger<QueueListener> log)
     : BackgroundService
 {
     /// <summary>How long a received message stays hidden while it is processed. A process that dies mid-way
@@ -39,6 +40,7 @@ public sealed class QueueListener(QueueFunction function, StorageAccount account
             QueueMessage[] messages;
             try
             {
+                calls.Add();
                 messages = (await queue.ReceiveMessagesAsync(settings.BatchSize, ProcessingLease, stoppingToken)).Value;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
@@ -68,6 +70,7 @@ public sealed class QueueListener(QueueFunction function, StorageAccount account
             var input = new QueueMessageInput(message.Body.ToString(), message.DequeueCount, message.MessageId, message.InsertedOn);
             await using (var scope = services.CreateAsyncScope())
                 await function.Run(scope.ServiceProvider, input, ct);
+            calls.Add();
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)

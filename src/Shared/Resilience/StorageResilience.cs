@@ -24,7 +24,7 @@ public static class StoragePipelines
 
     public static readonly string[] All = [Storage, IntakeStore, IntakeEnqueue, CountCommit, Blobs];
 
-    public static ResiliencePipelineProvider<string> Create(IEnumerable<PipelineDecorator> decorators)
+    public static ResiliencePipelineProvider<string> Create(IEnumerable<PipelineDecorator> decorators, StorageCallCounter counter)
     {
         var decorate = decorators.ToList();
         var registry = new ResiliencePipelineRegistry<string>();
@@ -41,6 +41,7 @@ public static class StoragePipelines
                     BackoffType = DelayBackoffType.Exponential,
                     UseJitter = true,
                 });
+                builder.AddStrategy(_ => new CountingStrategy(counter), new CountingOptions());
                 // Chaos goes inside the retry, so a test's injected faults are what the retry must absorb.
                 foreach (var d in decorate.Where(d => d.Pipeline == name)) d.Decorate(builder);
             });
@@ -61,3 +62,24 @@ public static class StoragePipelines
 
 /// <summary>Adds strategies to one named pipeline (tests use it for Polly's chaos strategies).</summary>
 public sealed record PipelineDecorator(string Pipeline, Action<ResiliencePipelineBuilder> Decorate);
+
+/// <summary>Storage calls made by this instance (every attempt through a pipeline, plus the queue listener's
+/// own calls), for /api/organiser/metrics and the benchmark's "storage transactions per pledge".</summary>
+public sealed class StorageCallCounter
+{
+    private long _calls;
+    public long Calls => Interlocked.Read(ref _calls);
+    public void Add(int n = 1) => Interlocked.Add(ref _calls, n);
+}
+
+internal sealed class CountingOptions : ResilienceStrategyOptions;
+
+internal sealed class CountingStrategy(StorageCallCounter counter) : ResilienceStrategy
+{
+    protected override ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+        Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
+    {
+        counter.Add();
+        return callback(context, state);
+    }
+}

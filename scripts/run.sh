@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs GivingDay locally: Azurite (data in .azurite/), the app standalone on http://127.0.0.1:7071,
+# a demo 5·8 campaign, and prints the URLs. Ctrl+C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/storage-env.sh
+
+scripts/install-tools.sh
+echo "==> building"
+dotnet build src/Functions -c Release --nologo -v quiet
+
+read -r blob queue table <<<"$(free_ports 3)"
+echo "==> starting Azurite on 127.0.0.1:$blob/$queue/$table (data in .azurite/)"
+scripts/azurite.sh .azurite "$blob" "$queue" "$table" > .azurite.log 2>&1 &
+pids=($!)
+cleanup() { echo; echo "==> stopping"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+wait_for_port 127.0.0.1 "$blob" 60; wait_for_port 127.0.0.1 "$table" 60; wait_for_port 127.0.0.1 "$queue" 60
+
+export AzureWebJobsStorage; AzureWebJobsStorage=$(azurite_connection "$blob" "$queue" "$table")
+export Organiser__ApiKey=${Organiser__ApiKey:-dev-organiser-key}
+export SnapshotSchedule=${SnapshotSchedule:-"*/30 * * * * *"}
+url=http://127.0.0.1:7071
+echo "==> starting the app (standalone) on $url"
+dotnet src/Functions/bin/Release/net10.0/GivingDay.Functions.dll --urls "$url" --contentRoot src/Functions/bin/Release/net10.0 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -fs "$url/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
+
+scripts/demo-campaign.sh "$url" "$Organiser__ApiKey"
+
+cat <<MSG
+
+GivingDay is running (Ctrl+C stops everything).
+  Campaign page     $url/c/nantong-58-2026
+  Live leaderboard  $url/c/nantong-58-2026/live
+  Organiser console $url/organiser      (organiser key: $Organiser__ApiKey)
+  API               $url/api/campaigns/nantong-58-2026
+                    $url/api/campaigns/nantong-58-2026/leaderboard
+Give with curl:
+  curl -i -X POST $url/api/campaigns/nantong-58-2026/pledges -H 'Content-Type: application/json' \\
+       -H "Idempotency-Key: \$(date +%s%N)" -d '{"projectId":"zaochan","amount":5000,"donor":{"name":"张三","contact":"13800138000"}}'
+MSG
+wait
