@@ -105,6 +105,7 @@ module api 'app/api.bicep' = {
     storageAccountName: storage.outputs.name
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    allowedOrigins: [web.outputs.url]
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     snapshotSchedule: snapshotSchedule

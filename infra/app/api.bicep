@@ -16,6 +16,8 @@ param storageAccountName string
 @description('Blob container URL the deployment package is uploaded to.')
 param deploymentContainerUrl string
 param applicationInsightsName string
+@description('Origins whose pages may call the API from a browser: the static site.')
+param allowedOrigins string[]
 
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
@@ -62,6 +64,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     siteConfig: {
       minTlsVersion: '1.2'
+      // The pages are served from the static site's own host, so the browser asks first.
+      cors: {
+        allowedOrigins: allowedOrigins
+      }
     }
     functionAppConfig: {
       deployment: {

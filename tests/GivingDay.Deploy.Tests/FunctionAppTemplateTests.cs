@@ -120,6 +120,16 @@ public class FunctionAppTemplateTests
     }
 
     [Fact]
+    public void Pages_on_the_static_site_may_call_the_api()
+    {
+        Assert.Equal("[parameters('allowedOrigins')]", (string?)Site.Properties["siteConfig"]!["cors"]!["allowedOrigins"]);
+        var origins = Site.Scope.Deployment!["properties"]!["parameters"]!["allowedOrigins"]!["value"]!.AsArray();
+        var origin = (string)Assert.Single(origins)!;
+        Assert.StartsWith("[reference(", origin);
+        Assert.EndsWith("'Microsoft.Resources/deployments', 'web'), '2025-04-01').outputs.url.value]", origin);
+    }
+
+    [Fact]
     public void Basic_auth_publishing_is_off()
     {
         var policies = Template.Resources("Microsoft.Web/sites/basicPublishingCredentialsPolicies").ToList();

@@ -67,7 +67,10 @@ public sealed partial record TemplateScope(string Name, JsonObject Template, Tem
             JsonObject map => map.Select(p => p.Value!.AsObject()),
             _ => [],
         };
-        return resources.Where(r => (string?)r["type"] == type).Select(r => new ArmResource(this, r));
+        // Language version 2.0 also lists `existing` resources, which the deployment only reads.
+        return resources
+            .Where(r => (string?)r["type"] == type && r["existing"]?.GetValue<bool>() != true)
+            .Select(r => new ArmResource(this, r));
     }
 
     public JsonObject Parameters => Template["parameters"]?.AsObject() ?? [];
