@@ -110,7 +110,18 @@ public sealed class PledgeIntake : IAsyncDisposable
         var remaining = items;
         while (remaining.Count > 0)
         {
-            var failed = await TryCommitAsync(remaining, ct);
+            int? failed;
+            try { failed = await TryCommitAsync(remaining, ct); }
+            catch (Exception e) when (TransactionReplies.IsUnreadableFailure(e))
+            {
+                // Which pledge conflicted is unknown: a single one is that one; more are committed one by one.
+                if (remaining.Count == 1) failed = 0;
+                else
+                {
+                    foreach (var single in remaining) await FlushOneAsync(single, toQueue, ct);
+                    break;
+                }
+            }
             if (failed is null)
             {
                 foreach (var item in remaining)
@@ -130,6 +141,22 @@ public sealed class PledgeIntake : IAsyncDisposable
         }
 
         if (toQueue.Count > 0) await EnqueueAsync(campaignId, toQueue, ct);
+    }
+
+    private async Task FlushOneAsync(Pending item, List<Pledge> toQueue, CancellationToken ct)
+    {
+        int? failed;
+        try { failed = await TryCommitAsync([item], ct); }
+        catch (Exception e) when (TransactionReplies.IsUnreadableFailure(e)) { failed = 0; }
+        if (failed is null)
+        {
+            toQueue.Add(item.Pledge);
+            item.Done.TrySetResult(new IntakeOutcome.Accepted(item.Pledge));
+            return;
+        }
+        var (outcome, requeue) = await SettleExistingAsync(item.Pledge, ct);
+        if (requeue is not null) toQueue.Add(requeue);
+        item.Done.TrySetResult(outcome);
     }
 
     /// <summary>Commits pledge rows, markers and activity rows in one transaction. Returns null on success,

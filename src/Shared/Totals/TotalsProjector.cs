@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -26,6 +27,9 @@ public sealed class TotalsProjector(
     private const int MaxActions = 100;
     private const int MaxAttempts = 50;
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
+    // Every step of a campaign replaces its totals row under ETag, so steps of one campaign can only commit one
+    // at a time. Taking turns inside the instance avoids a storm of lost races; instances still race each other.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _turns = new();
 
     /// <summary>Counts the batch; returns how many pledges this call counted (0 when all were counted before).</summary>
     public async Task<int> CountAsync(PledgeBatchMessage batch, CancellationToken ct)
@@ -36,6 +40,8 @@ public sealed class TotalsProjector(
         var counted = 0;
         for (var attempt = 1; pledges.Count > 0; attempt++)
         {
+            var turn = _turns.GetOrAdd(campaign.Id, _ => new SemaphoreSlim(1, 1));
+            await turn.WaitAsync(ct);
             try
             {
                 var step = await CountStepAsync(campaign, pledges, ct);
@@ -50,25 +56,31 @@ public sealed class TotalsProjector(
                 log.LogDebug("Counting step for {Campaign} lost a race ({Message}); reading again", campaign.Id, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
             }
+            finally { turn.Release(); }
         }
         return counted;
     }
 
-    private static bool IsLostRace(Exception e) => e is RequestFailedException { Status: 404 or 409 or 412 };
+    private static bool IsLostRace(Exception e) =>
+        e is RequestFailedException { Status: 404 or 409 or 412 } || TransactionReplies.IsUnreadableFailure(e);
 
     private sealed record StepResult(int Counted, List<Pledge> Left);
 
     private async Task<StepResult> CountStepAsync(Campaign campaign, List<Pledge> pledges, CancellationToken ct)
     {
+        // The reads a step needs are independent: make them at once (one round trip instead of four).
         var read = pipelines.GetPipeline(StoragePipelines.Storage);
-        var stateRow = await read.ExecuteAsync(async t => (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaign.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct);
-        var (state, stateETag) = TotalsState.FromRow(stateRow);
-        var markers = await ReadMarkersAsync(campaign.Id, pledges, ct);
+        var stateTask = read.ExecuteAsync(async t => (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaign.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct).AsTask();
+        var markersTask = ReadMarkersAsync(campaign.Id, pledges, ct);
+        var donorsTask = ReadDonorsAsync(campaign.Id, pledges, ct);
+        var activityTask = ReadActivityAsync(campaign, pledges, ct);
+        await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
+        var (state, stateETag) = TotalsState.FromRow(stateTask.Result);
+        var markers = markersTask.Result;
         var uncounted = pledges.Where(p => markers.ContainsKey(p.Id)).ToList();
         if (uncounted.Count == 0) return new StepResult(0, []);
-
-        var donors = await ReadDonorsAsync(campaign.Id, uncounted, ct);
-        var activity = await ReadActivityAsync(campaign, uncounted, ct);
+        var donors = donorsTask.Result;
+        var activity = activityTask.Result;
         var matching = new MatchingLedger(
             campaign.MatchingFunds,
             campaign.MatchingFunds.ToDictionary(f => f.Id, f => new Money.Money(state.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - state.Used(f.Id))),
@@ -78,15 +90,20 @@ public sealed class TotalsProjector(
         var newDonors = new HashSet<string>();
         var newProjectDonors = new HashSet<string>();
         var counted = new List<Pledge>();
+        var donorsTouched = new HashSet<string>();
         var recent = new List<RecentGift>();
         foreach (var p in uncounted)
         {
             var donorIsNew = p.DonorHash is not null && !donors.Exists(p.DonorHash) && !newDonors.Contains(p.DonorHash);
             var projectDonorKey = p.DonorHash is null ? null : LedgerKeys.ProjectDonor(p.ProjectId, p.DonorHash);
             var projectDonorIsNew = projectDonorKey is not null && !donors.ProjectDonorExists(projectDonorKey) && !newProjectDonors.Contains(projectDonorKey);
-            // Room for: marker delete, pledge update, donor row, project-donor row, and the totals row.
-            var needed = 2 + (p.DonorHash is null ? 0 : 1) + (projectDonorIsNew ? 1 : 0);
-            if (actions.Count + needed + 1 > MaxActions) break;
+            // Room for: marker delete, pledge update, a donor row once per donor, a project-donor row, and the totals row.
+            var donorRow = p.DonorHash is not null && donorsTouched.Add(p.DonorHash) ? 1 : 0;
+            if (actions.Count + 2 + (projectDonorIsNew ? 1 : 0) + donorsTouched.Count + 1 > MaxActions)
+            {
+                if (donorRow == 1) donorsTouched.Remove(p.DonorHash!);
+                break;
+            }
 
             // Offline gifts carry no contact, so the rules never match them.
             var decision = matching.Apply(new PledgeToMatch(p.Id, p.ProjectId, p.Amount, p.DonorHash, p.AcceptedAt));
