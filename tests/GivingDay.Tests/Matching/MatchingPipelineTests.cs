@@ -162,4 +162,37 @@ public class MatchingPipelineTests
         await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}"),
             c => c.GetProperty("matchingFunds")[0].GetProperty("remaining").GetInt64() == 44_000, what: "raised pool visible");
     }
+
+    [Fact]
+    public async Task Lowering_a_pool_while_pledges_are_counted_never_overdraws_it()
+    {
+        await using var a = await AppInstance.StartAsync(Azurite.UniquePrefix());
+        await using var b = await AppInstance.StartAsync(a.Prefix);
+        var campaign = TestCampaigns.NewId();
+        (await a.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 1_000_000, "1")]))).EnsureSuccessStatusCode();
+
+        var sent = Enumerable.Range(0, 150).Select(i => new PipelineTestKit.Sent("zaochan", 1000, $"1330000{i:0000}")).ToList();
+        var posting = Task.WhenAll(PipelineTestKit.PostAllAsync(a, campaign, sent.Take(75).ToList()), PipelineTestKit.PostAllAsync(b, campaign, sent.Skip(75).ToList()));
+        // Meanwhile the organiser keeps lowering the pool to what looks matched (a stale view, on purpose).
+        var lastAccepted = 1_000_000L;
+        while (!posting.IsCompleted)
+        {
+            var fund = (await b.GetJsonAsync($"/api/campaigns/{campaign}")).GetProperty("matchingFunds")[0];
+            var looksUsed = fund.GetProperty("pool").GetInt64() - fund.GetProperty("remaining").GetInt64();
+            var put = await b.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", looksUsed + 3000, "1")]));
+            Assert.Contains(put.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.BadRequest });
+            if (put.StatusCode == HttpStatusCode.OK) lastAccepted = looksUsed + 3000;
+            await Task.Delay(20);
+        }
+        await posting;
+        await AppInstance.EventuallyAsync(() => a.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard"),
+            x => x.GetProperty("totals").GetProperty("pledges").GetInt64() == sent.Count, what: "all counted");
+
+        var ledger = await LedgerAsync(a, campaign);
+        var final = (await a.GetJsonAsync($"/api/campaigns/{campaign}")).GetProperty("matchingFunds")[0];
+        await AppInstance.EventuallyAsync(() => a.GetJsonAsync($"/api/campaigns/{campaign}"),
+            c => c.GetProperty("matchingFunds")[0].GetProperty("pool").GetInt64() == lastAccepted, what: "last pool visible");
+        Assert.True(ledger.Sum(p => p.Matched) <= lastAccepted, $"matched {ledger.Sum(p => p.Matched)} over the pool {lastAccepted}");
+        Assert.True(final.GetProperty("remaining").GetInt64() >= 0);
+    }
 }
