@@ -14,13 +14,22 @@ namespace GivingDay.Pledges;
 public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProvider<string> pipelines, TimeProvider clock, ILogger<PledgeRedrive> log)
 {
     public static readonly TimeSpan LeftFor = TimeSpan.FromSeconds(30);
+    /// <summary>While the queue has a backlog, markers that old may simply be waiting their turn: only markers
+    /// older than this are queued again then (re-queueing a backlog would only grow it).</summary>
+    public static readonly TimeSpan LeftForUnderBacklog = TimeSpan.FromMinutes(5);
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
 
     /// <summary>Queues every pledge left uncounted for longer than <paramref name="olderThan"/>; returns how many.</summary>
     public async Task<int> RequeueStaleAsync(CancellationToken ct, TimeSpan? olderThan = null)
     {
-        var before = clock.GetUtcNow() - (olderThan ?? LeftFor);
         var read = pipelines.GetPipeline(StoragePipelines.Storage);
+        var queue = account.Queue(StorageNames.PledgeQueue);
+        if (olderThan is null)
+        {
+            var backlog = (await read.ExecuteAsync(async t => await queue.GetPropertiesAsync(t), ct)).Value.ApproximateMessagesCount;
+            olderThan = backlog > 0 ? LeftForUnderBacklog : LeftFor;
+        }
+        var before = clock.GetUtcNow() - olderThan.Value;
         var stale = new List<(string Campaign, string PledgeId)>();
         await read.ExecuteAsync(async t =>
         {
@@ -31,7 +40,6 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
                 stale.Add((row.PartitionKey, row.RowKey[LedgerKeys.MarkerPrefix.Length..]));
         }, ct);
 
-        var queue = account.Queue(StorageNames.PledgeQueue);
         foreach (var campaign in stale.GroupBy(s => s.Campaign))
         {
             var pledges = new List<Pledge>();

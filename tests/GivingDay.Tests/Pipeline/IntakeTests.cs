@@ -150,4 +150,18 @@ public class IntakeTests
         Assert.Equal(0, await MarkersLeftAsync(account, campaign));
         Assert.Equal(0, await healthy.Get<PledgeRedrive>().RequeueStaleAsync(default, olderThan: TimeSpan.Zero));
     }
+
+    [Fact]
+    public async Task The_redrive_leaves_young_markers_alone_while_the_queue_has_a_backlog()
+    {
+        var (app, campaign) = await StartAsync(s => s.AddSingleton(Chaos.Faults(StoragePipelines.IntakeEnqueue, 1.0)));
+        await using var _ = app;
+        await PostAllAsync(app, campaign, Crowd(5, seed: 9));
+        var account = app.Get<StorageAccount>();
+        await account.Queue(StorageNames.PledgeQueue).SendMessageAsync("{\"campaignId\":\"other\",\"pledges\":[]}");
+
+        // A backlog: these markers may just be waiting in the queue, so they are not queued again yet.
+        Assert.Equal(0, await app.Get<PledgeRedrive>().RequeueStaleAsync(default));
+        Assert.Equal(5, await MarkersLeftAsync(account, campaign));
+    }
 }
