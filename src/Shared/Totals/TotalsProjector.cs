@@ -26,6 +26,7 @@ public sealed class TotalsProjector(
 {
     private const int MaxActions = 100;
     private const int MaxAttempts = 50;
+    private const int ActivityDonorsPerQuery = 8;
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
     // Every step of a campaign replaces its totals row under ETag, so steps of one campaign can only commit one
     // at a time. Taking turns inside the instance avoids a storm of lost races; instances still race each other.
@@ -211,22 +212,24 @@ public sealed class TotalsProjector(
         var result = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
         if (campaign.MatchingFunds.Count == 0) return result;
         var byDonor = pledges.Where(p => p.DonorHash is not null).GroupBy(p => p.DonorHash!).ToList();
-        await Parallel.ForEachAsync(byDonor, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (donor, token) =>
+        // Several donors' ranges per query: far fewer queries than one per donor.
+        await Parallel.ForEachAsync(byDonor.Chunk(ActivityDonorsPerQuery), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (group, token) =>
         {
-            var from = LedgerKeys.ActivityFrom(donor.Key, donor.Min(p => p.AcceptedAt) - MatchingRules.VelocityWindow);
-            var to = LedgerKeys.ActivityEnd(donor.Key);
-            var times = new Dictionary<string, DateTimeOffset>();
+            var ranges = group.Select(d =>
+                $"(RowKey ge '{Escape(LedgerKeys.ActivityFrom(d.Key, d.Min(p => p.AcceptedAt) - MatchingRules.VelocityWindow))}' and RowKey lt '{Escape(LedgerKeys.ActivityEnd(d.Key))}')");
+            var filter = $"PartitionKey eq '{Escape(campaign.Id)}' and (" + string.Join(" or ", ranges) + ")";
+            var found = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
             await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
             {
-                times.Clear();
-                var filter = $"PartitionKey eq '{Escape(campaign.Id)}' and RowKey ge '{Escape(from)}' and RowKey lt '{Escape(to)}'";
+                found.Clear();
                 await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: t))
                 {
-                    var parts = row.RowKey.Split('|');
+                    var parts = row.RowKey.Split('|'); // a|donor|ticks|pledge
+                    if (!found.TryGetValue(parts[1], out var times)) found[parts[1]] = times = new();
                     times[parts[3]] = new DateTimeOffset(long.Parse(parts[2]), TimeSpan.Zero);
                 }
             }, token);
-            lock (result) result[donor.Key] = times;
+            lock (result) foreach (var (donor, times) in found) result[donor] = times;
         });
         return result;
     }
