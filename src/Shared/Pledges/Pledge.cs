@@ -42,7 +42,6 @@ public static class LedgerKeys
     public static string ActivityFrom(string donorHash, DateTimeOffset from) => $"a|{donorHash}|{from.UtcTicks:D19}";
     public static string ActivityEnd(string donorHash) => $"a|{donorHash}|~";
     public static string Donor(string donorHash) => "d|" + donorHash;
-    public static string ProjectDonor(string projectId, string donorHash) => $"dp|{projectId}|{donorHash}";
     /// <summary>One row per imported offline file (its SHA-256), so the same file adds nothing twice.</summary>
     public static string OfflineFile(string sha256) => "f|" + sha256;
 }

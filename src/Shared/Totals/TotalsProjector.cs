@@ -39,13 +39,16 @@ public sealed class TotalsProjector(
             ?? throw new InvalidOperationException($"campaign {batch.CampaignId} is not defined");
         var pledges = batch.Pledges.DistinctBy(p => p.Id).OrderBy(p => p.AcceptedAt).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
         var counted = 0;
+        // First delivery is the common case: assume every marker is there and skip reading them. If one is gone
+        // (counted before), the transaction fails as a whole and the next attempt reads the markers.
+        var verifyMarkers = false;
         for (var attempt = 1; pledges.Count > 0; attempt++)
         {
             var turn = _turns.GetOrAdd(campaign.Id, _ => new SemaphoreSlim(1, 1));
             await turn.WaitAsync(ct);
             try
             {
-                var step = await CountStepAsync(campaign, pledges, ct);
+                var step = await CountStepAsync(campaign, pledges, verifyMarkers, ct);
                 counted += step.Counted;
                 pledges = step.Left;
                 attempt = 0;
@@ -54,6 +57,7 @@ public sealed class TotalsProjector(
             {
                 // Another processor committed first (totals ETag, a marker already gone, a new donor row):
                 // read again and recompute.
+                verifyMarkers = true;
                 log.LogDebug("Counting step for {Campaign} lost a race ({Message}); reading again", campaign.Id, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
             }
@@ -67,12 +71,12 @@ public sealed class TotalsProjector(
 
     private sealed record StepResult(int Counted, List<Pledge> Left);
 
-    private async Task<StepResult> CountStepAsync(Campaign campaign, List<Pledge> pledges, CancellationToken ct)
+    private async Task<StepResult> CountStepAsync(Campaign campaign, List<Pledge> pledges, bool verifyMarkers, CancellationToken ct)
     {
         // The reads a step needs are independent: make them at once (one round trip instead of four).
         var read = pipelines.GetPipeline(StoragePipelines.Storage);
         var stateTask = read.ExecuteAsync(async t => (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaign.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct).AsTask();
-        var markersTask = ReadMarkersAsync(campaign.Id, pledges, ct);
+        var markersTask = verifyMarkers ? ReadMarkersAsync(campaign.Id, pledges, ct) : Task.FromResult(pledges.ToDictionary(p => p.Id, _ => ETag.All));
         var donorsTask = ReadDonorsAsync(campaign.Id, pledges, ct);
         var activityTask = ReadActivityAsync(campaign, pledges, ct);
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
@@ -96,11 +100,11 @@ public sealed class TotalsProjector(
         foreach (var p in uncounted)
         {
             var donorIsNew = p.DonorHash is not null && !donors.Exists(p.DonorHash) && !newDonors.Contains(p.DonorHash);
-            var projectDonorKey = p.DonorHash is null ? null : LedgerKeys.ProjectDonor(p.ProjectId, p.DonorHash);
-            var projectDonorIsNew = projectDonorKey is not null && !donors.ProjectDonorExists(projectDonorKey) && !newProjectDonors.Contains(projectDonorKey);
-            // Room for: marker delete, pledge update, a donor row once per donor, a project-donor row, and the totals row.
+            var projectDonorKey = p.DonorHash is null ? null : p.ProjectId + "|" + p.DonorHash;
+            var projectDonorIsNew = p.DonorHash is not null && !donors.GaveTo(p.DonorHash, p.ProjectId) && !newProjectDonors.Contains(projectDonorKey!);
+            // Room for: marker delete, pledge update, a donor row once per donor, and the totals row.
             var donorRow = p.DonorHash is not null && donorsTouched.Add(p.DonorHash) ? 1 : 0;
-            if (actions.Count + 2 + (projectDonorIsNew ? 1 : 0) + donorsTouched.Count + 1 > MaxActions)
+            if (actions.Count + 2 + donorsTouched.Count + 1 > MaxActions)
             {
                 if (donorRow == 1) donorsTouched.Remove(p.DonorHash!);
                 break;
@@ -125,21 +129,20 @@ public sealed class TotalsProjector(
             if (p.DonorHash is null || donorIsNew) state.Totals.Donors++;
             if (p.DonorHash is null || projectDonorIsNew) project.Donors++;
             if (donorIsNew) newDonors.Add(p.DonorHash!);
-            if (projectDonorIsNew)
-            {
-                newProjectDonors.Add(projectDonorKey!);
-                actions.Add(new(TableTransactionActionType.Add, new TableEntity(campaign.Id, projectDonorKey)));
-            }
+            if (projectDonorIsNew) newProjectDonors.Add(projectDonorKey!);
             counted.Add(p);
             recent.Add(new RecentGift(p.ProjectId, p.Amount.Fen, p.MaskedName, p.Message, p.AcceptedAt));
         }
 
-        // One row per donor touched: created, or replaced under its ETag with what the donor has been matched.
+        // One row per donor touched: created, or replaced under its ETag with what the donor has been matched
+        // and the projects they gave to (for per-project distinct donors).
         foreach (var hash in counted.Where(p => p.DonorHash is not null).Select(p => p.DonorHash!).Distinct())
         {
+            var projects = donors.Projects(hash).Union(counted.Where(p => p.DonorHash == hash).Select(p => p.ProjectId)).Order(StringComparer.Ordinal).ToList();
             var row = new TableEntity(campaign.Id, LedgerKeys.Donor(hash))
             {
                 ["Matched"] = JsonSerializer.Serialize(matching.DonorMatched.GetValueOrDefault(hash) ?? donors.Matched(hash), GivingDayJson.Options),
+                ["Projects"] = JsonSerializer.Serialize(projects, GivingDayJson.Options),
             };
             actions.Add(donors.ETagOf(hash) is { } etag
                 ? new(TableTransactionActionType.UpdateReplace, row, etag)
@@ -156,29 +159,30 @@ public sealed class TotalsProjector(
         return new StepResult(counted.Count, uncounted.Skip(counted.Count).ToList());
     }
 
-    private async Task<Dictionary<string, ETag>> ReadMarkersAsync(string campaignId, List<Pledge> pledges, CancellationToken ct)
+    /// <summary>Point reads, in parallel: the cheapest read there is (a filter query may scan the partition).</summary>
+    private async Task<Dictionary<string, TableEntity>> ReadRowsAsync(string campaignId, IEnumerable<string> rowKeys, CancellationToken ct)
     {
-        var found = new Dictionary<string, ETag>();
-        foreach (var group in pledges.Chunk(30))
+        var found = new Dictionary<string, TableEntity>();
+        await Parallel.ForEachAsync(rowKeys.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (key, token) =>
         {
-            var filter = $"PartitionKey eq '{Escape(campaignId)}' and (" +
-                string.Join(" or ", group.Select(p => $"RowKey eq '{Escape(LedgerKeys.Marker(p.Id))}'")) + ")";
-            await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-            {
-                await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: t))
-                    found[row.RowKey[LedgerKeys.MarkerPrefix.Length..]] = row.ETag;
-            }, ct);
-        }
+            var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+                await _ledger.GetEntityIfExistsAsync<TableEntity>(campaignId, key, cancellationToken: t), token);
+            if (row.HasValue) lock (found) found[key] = row.Value!;
+        });
         return found;
     }
 
+    private async Task<Dictionary<string, ETag>> ReadMarkersAsync(string campaignId, List<Pledge> pledges, CancellationToken ct) =>
+        (await ReadRowsAsync(campaignId, pledges.Select(p => LedgerKeys.Marker(p.Id)), ct))
+            .ToDictionary(r => r.Key[LedgerKeys.MarkerPrefix.Length..], r => r.Value.ETag);
+
     private sealed class DonorRows
     {
-        public Dictionary<string, (ETag ETag, Dictionary<string, Money.Money> Matched)> Donors { get; } = new();
-        public HashSet<string> ProjectDonors { get; } = new();
+        public Dictionary<string, (ETag ETag, Dictionary<string, Money.Money> Matched, HashSet<string> Projects)> Donors { get; } = new();
         public bool Exists(string hash) => Donors.ContainsKey(hash);
-        public bool ProjectDonorExists(string key) => ProjectDonors.Contains(key);
         public ETag? ETagOf(string hash) => Donors.TryGetValue(hash, out var d) ? d.ETag : null;
+        public bool GaveTo(string hash, string projectId) => Donors.TryGetValue(hash, out var d) && d.Projects.Contains(projectId);
+        public IEnumerable<string> Projects(string hash) => Donors.TryGetValue(hash, out var d) ? d.Projects : [];
         public IReadOnlyDictionary<string, Money.Money> Matched(string hash) =>
             Donors.TryGetValue(hash, out var d) ? d.Matched : new Dictionary<string, Money.Money>();
     }
@@ -186,22 +190,11 @@ public sealed class TotalsProjector(
     private async Task<DonorRows> ReadDonorsAsync(string campaignId, List<Pledge> pledges, CancellationToken ct)
     {
         var rows = new DonorRows();
-        var keys = pledges.Where(p => p.DonorHash is not null)
-            .SelectMany(p => new[] { LedgerKeys.Donor(p.DonorHash!), LedgerKeys.ProjectDonor(p.ProjectId, p.DonorHash!) })
-            .Distinct().ToList();
-        foreach (var group in keys.Chunk(30))
-        {
-            var filter = $"PartitionKey eq '{Escape(campaignId)}' and (" + string.Join(" or ", group.Select(k => $"RowKey eq '{Escape(k)}'")) + ")";
-            await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-            {
-                await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, cancellationToken: t))
-                {
-                    if (row.RowKey.StartsWith("dp|", StringComparison.Ordinal)) rows.ProjectDonors.Add(row.RowKey);
-                    else rows.Donors[row.RowKey[2..]] = (row.ETag,
-                        JsonSerializer.Deserialize<Dictionary<string, Money.Money>>(row.GetString("Matched") ?? "{}", GivingDayJson.Options) ?? new());
-                }
-            }, ct);
-        }
+        var keys = pledges.Where(p => p.DonorHash is not null).Select(p => LedgerKeys.Donor(p.DonorHash!));
+        foreach (var (key, row) in await ReadRowsAsync(campaignId, keys, ct))
+            rows.Donors[key[2..]] = (row.ETag,
+                JsonSerializer.Deserialize<Dictionary<string, Money.Money>>(row.GetString("Matched") ?? "{}", GivingDayJson.Options) ?? new(),
+                (JsonSerializer.Deserialize<List<string>>(row.GetString("Projects") ?? "[]", GivingDayJson.Options) ?? []).ToHashSet());
         return rows;
     }
 
