@@ -7,13 +7,15 @@ using System.Text.Json;
 
 // Drives pledge intake over HTTP against a running app, waits until everything accepted is counted,
 // checks the totals are exact, and prints the figures. Not a test: figures vary with the machine.
-// Usage: GivingDay.Bench --url http://127.0.0.1:7071 --key ORGANISER_KEY [--concurrency 64] [--seconds 20] [--matching]
+// Usage: GivingDay.Bench --url http://127.0.0.1:7071 --key ORGANISER_KEY [--concurrency 64] [--seconds 20] [--rate N] [--matching]
 var options = Args(args);
 var url = new Uri(options.GetValueOrDefault("url", "http://127.0.0.1:7071"));
 var key = options.GetValueOrDefault("key", "dev-organiser-key");
 var concurrency = int.Parse(options.GetValueOrDefault("concurrency", "64"));
 var seconds = double.Parse(options.GetValueOrDefault("seconds", "20"));
 var matching = options.ContainsKey("matching");
+// --rate N: pace the clients to N pledges/s in all (sustained load) instead of as fast as they can.
+var rate = options.TryGetValue("rate", out var r) ? double.Parse(r) : 0;
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
 { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
@@ -33,7 +35,7 @@ var definition = new
 (await http.PutAsJsonAsync($"/api/organiser/campaigns/{campaign}", definition)).EnsureSuccessStatusCode();
 var callsBefore = await StorageCallsAsync();
 
-Console.WriteLine($"campaign {campaign}: {concurrency} clients for {seconds} s{(matching ? ", matching fund active" : "")}");
+Console.WriteLine($"campaign {campaign}: {concurrency} clients for {seconds} s{(rate > 0 ? $" at {rate} pledges/s" : "")}{(matching ? ", matching fund active" : "")}");
 var accepted = new ConcurrentBag<(string Id, long Amount, double Ms)>();
 var refused = 0;
 var stopAt = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
@@ -42,8 +44,16 @@ await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async client =>
 {
     var random = new Random(client);
     var n = 0;
+    var interval = rate > 0 ? concurrency / rate : 0; // seconds between this client's pledges
+    var due = Stopwatch.GetTimestamp() + (long)(random.NextDouble() * interval * Stopwatch.Frequency);
     while (Stopwatch.GetTimestamp() < stopAt)
     {
+        if (rate > 0)
+        {
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (wait > TimeSpan.Zero) await Task.Delay(wait);
+            due += (long)(interval * Stopwatch.Frequency);
+        }
         var amount = random.Next(1, 200) * 100L;
         var body = new { projectId = projects[random.Next(projects.Length)], amount, donor = new { name = "王小明", contact = $"139{client:0000}{random.Next(0, 50):0000}" } };
         var request = new HttpRequestMessage(HttpMethod.Post, $"/api/campaigns/{campaign}/pledges") { Content = JsonContent.Create(body) };
