@@ -19,7 +19,7 @@ wait_for_port 127.0.0.1 "$blob" 60; wait_for_port 127.0.0.1 "$table" 60; wait_fo
 
 export AzureWebJobsStorage; AzureWebJobsStorage=$(azurite_connection "$blob" "$queue" "$table")
 export Organiser__ApiKey=${Organiser__ApiKey:-dev-organiser-key}
-export Logging__LogLevel__Default=${Logging__LogLevel__Default:-Warning} Logging__LogLevel__Microsoft.Hosting.Lifetime=Information
+export Logging__LogLevel__Default=${Logging__LogLevel__Default:-Warning}
 export SnapshotSchedule=${SnapshotSchedule:-"*/30 * * * * *"}
 url=http://127.0.0.1:7071
 echo "==> starting the app (standalone) on $url"
