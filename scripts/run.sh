@@ -23,7 +23,7 @@ export Logging__LogLevel__Default=${Logging__LogLevel__Default:-Warning}
 export SnapshotSchedule=${SnapshotSchedule:-"*/30 * * * * *"}
 url=http://127.0.0.1:7071
 echo "==> starting the app (standalone) on $url"
-dotnet src/Functions/bin/Release/net10.0/GivingDay.Functions.dll --urls "$url" --contentRoot "$PWD/src/Functions/bin/Release/net10.0" &
+dotnet src/Functions/bin/Release/net10.0/GivingDay.Functions.dll --urls "$url" &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fs "$url/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
 

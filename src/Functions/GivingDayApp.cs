@@ -9,13 +9,17 @@ public static class GivingDayApp
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? customize = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // The app's files (host.json, wwwroot) sit beside the binary, wherever it is started from.
+        var builder = args.Any(a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase))
+            ? WebApplication.CreateSlimBuilder(args)
+            : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddGivingDay();
         builder.AddFunctionHosting(FunctionCatalog.All);
         customize?.Invoke(builder);
         var app = builder.Build();
         app.MapGivingDay();
         app.MapFunctionInvocations();
+        app.MapPages();
         return app;
     }
 }

@@ -1,0 +1,22 @@
+namespace GivingDay.Functions;
+
+/// <summary>The web pages (wwwroot): campaign list, campaign page, live leaderboard, organiser console.
+/// <c>/config.js</c> tells the pages where the API is (Pages:ApiBase; empty = same origin), so the same files
+/// can be served as static files elsewhere.</summary>
+public static class Pages
+{
+    public static WebApplication MapPages(this WebApplication app)
+    {
+        app.UseStaticFiles();
+        app.MapGet("/", () => Page("index.html"));
+        app.MapGet("/c/{campaignId}", (string campaignId) => Page("campaign.html"));
+        app.MapGet("/c/{campaignId}/live", (string campaignId) => Page("live.html"));
+        app.MapGet("/organiser", () => Page("organiser.html"));
+        app.MapGet("/config.js", (IConfiguration configuration) => Results.Text(
+            $"window.GIVINGDAY_CONFIG = {{ apiBase: {System.Text.Json.JsonSerializer.Serialize(configuration["Pages:ApiBase"] ?? "")} }};",
+            "text/javascript; charset=utf-8"));
+        return app;
+
+        IResult Page(string file) => Results.File(Path.Combine(app.Environment.WebRootPath, file), "text/html; charset=utf-8");
+    }
+}

@@ -1,0 +1,18 @@
+// The API base comes from /config.js, so the pages also work as static files on another host.
+const base = (window.GIVINGDAY_CONFIG?.apiBase ?? "").replace(/\/$/, "");
+
+export const campaignIdFromPath = () => decodeURIComponent(location.pathname.split("/")[2] ?? "");
+
+export async function call(path, { method = "GET", body, headers = {}, key } = {}) {
+  const h = { ...headers };
+  if (key) h.Authorization = `Bearer ${key}`;
+  if (body !== undefined && !(body instanceof Blob) && typeof body !== "string") { h["Content-Type"] = "application/json"; body = JSON.stringify(body); }
+  const response = await fetch(base + path, { method, headers: h, body });
+  const type = response.headers.get("Content-Type") ?? "";
+  const data = type.includes("json") ? await response.json() : type.startsWith("text/") ? await response.text() : await response.blob();
+  return { status: response.status, ok: response.ok, data, headers: response.headers };
+}
+
+export function newKey() {
+  return (crypto.randomUUID?.() ?? `${Date.now()}-${Math.random()}`).replace(/[^A-Za-z0-9]/g, "").slice(0, 32);
+}

@@ -1,0 +1,64 @@
+// Chinese first; English on request. The choice is kept in localStorage.
+const dict = {
+  "zh-CN": {
+    appName: "GivingDay 公益日", lang: "English", liveCampaigns: "正在进行的活动", noCampaigns: "暂无活动",
+    status_live: "进行中", status_draft: "未开始", status_closed: "已结束", status_finalized: "已结项",
+    goal: "目标", raised: "已筹", matched: "配捐", total: "合计", donors: "人次", pledges: "笔数",
+    project: "项目", amount: "金额（元）", name: "姓名（选填，公开时将部分隐藏）", anonymous: "匿名捐赠",
+    contact: "手机号或邮箱（选填；配捐需要，不会公开）", message: "留言（选填）", give: "确认捐赠", sending: "提交中…",
+    accepted: "已收到您的捐赠，编号 {id}。正在计入总额…", counted: "已计入总额。", countedMatched: "已计入总额，获得配捐 {amount}！",
+    tooMany: "提交太频繁，请 {s} 秒后再试。", failed: "提交失败：{detail}", network: "网络异常，请重试（不会重复扣款）。",
+    fundActive: "{sponsor} 配捐进行中：比例 1:{ratio}，剩余 {remaining} / {pool}", fundOut: "{sponsor} 配捐已用完",
+    leaderboard: "实时排行榜", byTotal: "按金额", byDonors: "按人次", recent: "最新捐赠", anonymousDonor: "爱心人士",
+    funds: "配捐池", remaining: "剩余", updated: "更新于 {t}", openLive: "查看实时排行榜", openCampaign: "去捐赠",
+    organiser: "组织者后台", key: "组织者密钥", keyHint: "仅保存在本标签页", campaignId: "活动编号", save: "保存",
+    definition: "活动定义（JSON）", loadFile: "从文件载入", loadCurrent: "载入当前定义", saveCampaign: "创建 / 更新活动",
+    offline: "线下捐赠导入（CSV）", upload: "上传", closeCampaign: "结束活动", confirmClose: "确定结束活动吗？结束后不再接受捐赠。",
+    snapshots: "快照", refresh: "刷新", downloadJson: "下载结项快照（JSON）", downloadCsv: "下载捐赠明细（CSV）",
+    progressChart: "筹款进度", noSnapshots: "暂无快照", saved: "已保存。", closing: "已提交结束，正在生成结项快照…", imported: "已导入 {n} 笔，共 {amount}。",
+    kind_progress: "进度", kind_final: "结项", time: "时间", size: "大小", unauthorized: "密钥不正确。"
+  },
+  en: {
+    appName: "GivingDay", lang: "中文", liveCampaigns: "Live campaigns", noCampaigns: "No campaigns yet",
+    status_live: "live", status_draft: "not started", status_closed: "closed", status_finalized: "finalized",
+    goal: "Goal", raised: "Raised", matched: "Matched", total: "Total", donors: "Donors", pledges: "Gifts",
+    project: "Project", amount: "Amount (yuan)", name: "Name (optional, shown masked)", anonymous: "Give anonymously",
+    contact: "Mobile or e-mail (optional; needed for matching, never shown)", message: "Message (optional)", give: "Give", sending: "Sending…",
+    accepted: "Received, pledge {id}. Counting it…", counted: "Counted in the totals.", countedMatched: "Counted, and matched with {amount}!",
+    tooMany: "Too many tries; please retry in {s} s.", failed: "Not accepted: {detail}", network: "Network problem; please retry (you will not give twice).",
+    fundActive: "{sponsor} matching: 1:{ratio}, {remaining} of {pool} left", fundOut: "{sponsor} matching is used up",
+    leaderboard: "Live leaderboard", byTotal: "By amount", byDonors: "By donors", recent: "Latest gifts", anonymousDonor: "A kind donor",
+    funds: "Matching pools", remaining: "Left", updated: "Updated {t}", openLive: "Live leaderboard", openCampaign: "Give",
+    organiser: "Organiser console", key: "Organiser key", keyHint: "kept in this tab only", campaignId: "Campaign id", save: "Save",
+    definition: "Campaign definition (JSON)", loadFile: "Load from file", loadCurrent: "Load current definition", saveCampaign: "Create / update campaign",
+    offline: "Offline gifts (CSV)", upload: "Upload", closeCampaign: "Close campaign", confirmClose: "Close the campaign? No more gifts will be taken.",
+    snapshots: "Snapshots", refresh: "Refresh", downloadJson: "Download final snapshot (JSON)", downloadCsv: "Download ledger (CSV)",
+    progressChart: "Progress", noSnapshots: "No snapshots yet", saved: "Saved.", closing: "Closing; the final snapshot follows…", imported: "Imported {n} gifts, {amount} in all.",
+    kind_progress: "progress", kind_final: "final", time: "Time", size: "Size", unauthorized: "Wrong key."
+  }
+};
+
+export let lang = localStorage.getItem("givingday.lang") === "en" ? "en" : "zh-CN";
+
+export function t(key, args = {}) {
+  let s = dict[lang][key] ?? dict["zh-CN"][key] ?? key;
+  for (const [k, v] of Object.entries(args)) s = s.replaceAll(`{${k}}`, v);
+  return s;
+}
+
+export function applyTranslations(root = document) {
+  document.documentElement.lang = lang;
+  root.querySelectorAll("[data-i18n]").forEach(el => { el.textContent = t(el.dataset.i18n); });
+  const toggle = document.getElementById("lang");
+  if (toggle) toggle.textContent = t("lang");
+}
+
+export function setUpLanguageSwitch(onChange) {
+  applyTranslations();
+  document.getElementById("lang")?.addEventListener("click", () => {
+    lang = lang === "en" ? "zh-CN" : "en";
+    localStorage.setItem("givingday.lang", lang === "en" ? "en" : "zh");
+    applyTranslations();
+    onChange?.();
+  });
+}

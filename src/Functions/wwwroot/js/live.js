@@ -1,0 +1,71 @@
+import { call, campaignIdFromPath } from "./api.js";
+import { t, setUpLanguageSwitch } from "./i18n.js";
+import { yuan, percent } from "./money.js";
+
+const id = campaignIdFromPath();
+let by = new URLSearchParams(location.search).get("by") === "donors" ? "donors" : "total";
+let etag = null, board = null, timer = null;
+
+function render() {
+  if (!board) return;
+  const tot = board.totals;
+  document.getElementById("totals").textContent =
+    `${t("total")} ${yuan(tot.total)} · ${t("raised")} ${yuan(tot.raised)} · ${t("matched")} ${yuan(tot.matched)} · ${t("donors")} ${tot.donors} · ${t("pledges")} ${tot.pledges}`;
+  const body = document.getElementById("ranking");
+  body.replaceChildren(...board.projects.map(p => {
+    const tr = document.createElement("tr");
+    const rank = document.createElement("td"); rank.className = "rank"; rank.textContent = p.rank;
+    const main = document.createElement("td");
+    const name = document.createElement("div"); name.textContent = p.name;
+    const bar = document.createElement("div"); bar.className = "bar";
+    const fill = document.createElement("span"); fill.style.width = `${percent(p.total, p.goal)}%`; bar.append(fill);
+    const line = document.createElement("div"); line.className = "muted";
+    line.textContent = `${yuan(p.total)} / ${yuan(p.goal)} · ${t("donors")} ${p.donors}`;
+    main.append(name, bar, line);
+    tr.append(rank, main); return tr;
+  }));
+  document.getElementById("funds").replaceChildren(...board.funds.map(f => {
+    const p = document.createElement("p");
+    p.textContent = `${f.sponsor}: ${t("remaining")} ${yuan(f.remaining)} / ${yuan(f.pool)}`;
+    return p;
+  }));
+  document.getElementById("recent").replaceChildren(...(board.recent ?? []).map(g => {
+    const li = document.createElement("li");
+    const project = board.projects.find(p => p.projectId === g.projectId)?.name ?? g.projectId;
+    li.textContent = `${g.name ?? t("anonymousDonor")} → ${project} ${yuan(g.amount)}${g.message ? " · " + g.message : ""}`;
+    return li;
+  }));
+  document.getElementById("updated").textContent = t("updated", { t: new Date(board.asOf).toLocaleTimeString() });
+  document.getElementById("by-total").setAttribute("aria-pressed", String(by === "total"));
+  document.getElementById("by-donors").setAttribute("aria-pressed", String(by === "donors"));
+}
+
+async function poll() {
+  const headers = etag ? { "If-None-Match": etag } : {};
+  try {
+    const r = await fetch(`${(window.GIVINGDAY_CONFIG?.apiBase ?? "").replace(/\/$/, "")}/api/campaigns/${encodeURIComponent(id)}/leaderboard?by=${by}`, { headers });
+    if (r.status === 200) { etag = r.headers.get("ETag"); board = await r.json(); render(); }
+  } catch { /* next poll */ }
+  schedule();
+}
+
+function schedule() {
+  clearTimeout(timer);
+  // No polling while the tab is hidden: thousands of idle screens cost nothing.
+  if (!document.hidden) timer = setTimeout(poll, 2000);
+}
+
+document.addEventListener("visibilitychange", () => { if (document.hidden) clearTimeout(timer); else poll(); });
+for (const [button, value] of [["by-total", "total"], ["by-donors", "donors"]])
+  document.getElementById(button).addEventListener("click", () => {
+    by = value; etag = null;
+    history.replaceState(null, "", `?by=${value}`);
+    poll();
+  });
+
+(async () => {
+  const c = await call(`/api/campaigns/${encodeURIComponent(id)}`);
+  document.getElementById("title").textContent = c.ok ? c.data.name : id;
+  poll();
+})();
+setUpLanguageSwitch(render);
