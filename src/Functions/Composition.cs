@@ -3,6 +3,7 @@ using GivingDay.Functions.Api;
 using GivingDay.Json;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
+using GivingDay.Snapshots;
 using GivingDay.Storage;
 using GivingDay.Totals;
 
@@ -27,6 +28,9 @@ public static class Composition
         services.AddSingleton<PledgeRedrive>();
         services.AddSingleton<TotalsProjector>();
         services.AddSingleton<LiveTotals>();
+        services.AddSingleton<SnapshotStore>();
+        services.AddSingleton<FinalSnapshot>();
+        services.AddSingleton<OfflineImport>();
         services.AddSingleton<OrganiserKey>();
         services.AddPledgeRateLimit();
         services.AddProblemDetails();

@@ -9,5 +9,7 @@ public static class FunctionCatalog
     [
         CountPledges.Declaration,
         RedrivePledges.Declaration,
+        SnapshotProgress.Declaration,
+        FinalizeCampaign.Declaration,
     ];
 }

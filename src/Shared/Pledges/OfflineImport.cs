@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using GivingDay.Campaigns;
+using GivingDay.Json;
+using GivingDay.Resilience;
+using GivingDay.Storage;
+using GivingDay.Validation;
+using Polly.Registry;
+
+namespace GivingDay.Pledges;
+
+/// <summary>Gifts received offline (cash boxes, bank transfers), entered by staff as a CSV or JSON file.
+/// Each row is checked like an online pledge; one bad row rejects the whole file. The same file imported again
+/// adds nothing: pledge ids come from the file's SHA-256 and the row number. Offline gifts carry no contact,
+/// so they are never matched; they go through the same outbox and counting as online pledges.</summary>
+public sealed class OfflineImport(StorageAccount account, ResiliencePipelineProvider<string> pipelines, TimeProvider clock)
+{
+    public const int MaxRows = 5000;
+    public const int MaxBytes = 1 << 20;
+    private static readonly string[] Columns = ["projectId", "amount", "name", "message", "receivedAt"];
+    private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
+
+    public sealed record Result(int Imported, long Raised);
+
+    /// <summary>Parses and validates the whole file; null with <paramref name="errors"/> filled when any row is bad.</summary>
+    public List<Pledge>? Parse(Campaign campaign, byte[] body, bool isCsv, ValidationErrors errors)
+    {
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
+        List<Dictionary<string, JsonElement>> rows;
+        try { rows = isCsv ? CsvRows(Encoding.UTF8.GetString(body).TrimStart('\uFEFF'), errors) : JsonRows(body); }
+        catch (JsonException) { errors.Add("body", "must be a JSON array of { projectId, amount, name, message, receivedAt }"); return null; }
+        if (!errors.IsEmpty) return null;
+        if (rows.Count == 0) { errors.Add("body", "has no rows"); return null; }
+        if (rows.Count > MaxRows) { errors.Add("body", $"has more than {MaxRows} rows"); return null; }
+
+        var pledges = new List<Pledge>();
+        var now = clock.GetUtcNow();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var at = $"row {i + 1}";
+            var row = rows[i];
+            object? Value(string column) => row.TryGetValue(column, out var v) && v.ValueKind != JsonValueKind.Undefined ? v : null;
+            var json = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
+            {
+                ["projectId"] = Value("projectId"),
+                ["amount"] = Value("amount"),
+                ["donor"] = new Dictionary<string, object?> { ["name"] = Value("name") },
+                ["message"] = Value("message"),
+            });
+            var rowErrors = new ValidationErrors();
+            var valid = PledgeRequest.Parse(json, campaign, rowErrors);
+            foreach (var (field, messages) in rowErrors.ToDictionary())
+                foreach (var m in messages) errors.Add($"{at}: {field.Replace("donor.", "")}", m);
+            if (valid is not null && campaign.FindProject(valid.ProjectId) is null) errors.Add($"{at}: projectId", $"'{valid.ProjectId}' is not a project of this campaign");
+            DateTimeOffset receivedAt = now;
+            if (row.TryGetValue("receivedAt", out var r) && r.ValueKind == JsonValueKind.String && r.GetString() is { Length: > 0 } s
+                && !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out receivedAt))
+                errors.Add($"{at}: receivedAt", "must be an ISO 8601 time, e.g. 2026-05-08T10:00:00+08:00");
+            if (valid is null || !errors.IsEmpty) continue;
+            pledges.Add(new Pledge($"off{sha[..20]}{i + 1:00000}", campaign.Id, valid.ProjectId, valid.Amount, null,
+                DonorIdentity.Mask(valid.Name), valid.Message, Channels.Offline, receivedAt, sha));
+        }
+        return errors.IsEmpty ? pledges : null;
+    }
+
+    /// <summary>Stores the rows with their outbox markers and queues them for counting.</summary>
+    public async Task<Result> ImportAsync(string campaignId, List<Pledge> pledges, CancellationToken ct)
+    {
+        var sha = pledges[0].Fingerprint;
+        var read = pipelines.GetPipeline(StoragePipelines.Storage);
+        var seen = await read.ExecuteAsync(async t => await _ledger.GetEntityIfExistsAsync<TableEntity>(campaignId, LedgerKeys.OfflineFile(sha), cancellationToken: t), ct);
+        if (seen.HasValue) return new Result(0, 0);
+
+        var stored = new List<Pledge>();
+        foreach (var chunk in pledges.Chunk(50))
+        {
+            var actions = chunk.SelectMany(p => new[]
+            {
+                new TableTransactionAction(TableTransactionActionType.Add, PledgeRows.ToRow(p)),
+                new TableTransactionAction(TableTransactionActionType.Add, PledgeRows.MarkerRow(p)),
+            }).ToList();
+            try
+            {
+                await pipelines.GetPipeline(StoragePipelines.IntakeStore).ExecuteAsync(async t => await _ledger.SubmitTransactionAsync(actions, t), ct);
+                stored.AddRange(chunk);
+            }
+            catch (Exception e) when (e is TableTransactionFailedException { Status: 409 } || TransactionReplies.IsUnreadableFailure(e))
+            {
+                // An earlier import of this file stopped half-way: add the rows one by one, skipping those stored.
+                foreach (var p in chunk)
+                {
+                    try
+                    {
+                        await read.ExecuteAsync(async t => await _ledger.SubmitTransactionAsync(
+                            [new(TableTransactionActionType.Add, PledgeRows.ToRow(p)), new(TableTransactionActionType.Add, PledgeRows.MarkerRow(p))], t), ct);
+                        stored.Add(p);
+                    }
+                    catch (Exception inner) when (inner is TableTransactionFailedException { Status: 409 } || TransactionReplies.IsUnreadableFailure(inner)) { }
+                }
+            }
+        }
+
+        var queue = account.Queue(StorageNames.PledgeQueue);
+        foreach (var chunk in stored.Chunk(PledgeIntake.MaxBatch))
+        {
+            var text = JsonSerializer.Serialize(new PledgeBatchMessage(campaignId, chunk), GivingDayJson.Options);
+            // A failed send is caught up by the re-drive (the markers are there).
+            try { await pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(async t => await queue.SendMessageAsync(text, t), ct); }
+            catch (RequestFailedException) { }
+        }
+        try { await read.ExecuteAsync(async t => await _ledger.AddEntityAsync(new TableEntity(campaignId, LedgerKeys.OfflineFile(sha)) { ["Rows"] = pledges.Count }, t), ct); }
+        catch (RequestFailedException e) when (e.Status == 409) { }
+        return new Result(stored.Count, stored.Sum(p => p.Amount.Fen));
+    }
+
+    private static List<Dictionary<string, JsonElement>> JsonRows(byte[] body)
+    {
+        var rows = JsonSerializer.Deserialize<List<Dictionary<string, JsonElement>>>(body, GivingDayJson.Options) ?? throw new JsonException();
+        return rows.Select(r => r.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.OrdinalIgnoreCase)).ToList();
+    }
+
+    /// <summary>RFC 4180 CSV with a header row naming the columns. Amounts are read as numbers, the rest as text.</summary>
+    private static List<Dictionary<string, JsonElement>> CsvRows(string text, ValidationErrors errors)
+    {
+        var records = ParseCsv(text);
+        var result = new List<Dictionary<string, JsonElement>>();
+        if (records.Count == 0) { errors.Add("body", "is empty: a header row projectId,amount,name,message,receivedAt is required"); return result; }
+        var header = records[0].Select(h => h.Trim()).ToList();
+        foreach (var missing in new[] { "projectId", "amount" }.Where(c => !header.Contains(c, StringComparer.OrdinalIgnoreCase)))
+            errors.Add("header", $"is missing the column {missing}");
+        foreach (var unknown in header.Where(h => !Columns.Contains(h, StringComparer.OrdinalIgnoreCase)))
+            errors.Add("header", $"has an unknown column '{unknown}'");
+        if (!errors.IsEmpty) return result;
+        foreach (var record in records.Skip(1).Where(r => r.Any(c => c.Length > 0)))
+        {
+            var row = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
+            for (var c = 0; c < header.Count && c < record.Count; c++)
+            {
+                var value = record[c].Trim();
+                if (value.Length == 0) continue;
+                row[header[c]] = header[c].Equals("amount", StringComparison.OrdinalIgnoreCase) && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var fen)
+                    ? JsonSerializer.SerializeToElement(fen)
+                    : JsonSerializer.SerializeToElement(value);
+            }
+            result.Add(row);
+        }
+        return result;
+    }
+
+    private static List<List<string>> ParseCsv(string text)
+    {
+        var records = new List<List<string>>();
+        var record = new List<string>();
+        var cell = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var ch = text[i];
+            if (quoted)
+            {
+                if (ch == '"' && i + 1 < text.Length && text[i + 1] == '"') { cell.Append('"'); i++; }
+                else if (ch == '"') quoted = false;
+                else cell.Append(ch);
+            }
+            else if (ch == '"' && cell.Length == 0) quoted = true;
+            else if (ch == ',') { record.Add(cell.ToString()); cell.Clear(); }
+            else if (ch is '\n' or '\r')
+            {
+                if (ch == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
+                record.Add(cell.ToString()); cell.Clear();
+                records.Add(record); record = [];
+            }
+            else cell.Append(ch);
+        }
+        if (cell.Length > 0 || record.Count > 0) { record.Add(cell.ToString()); records.Add(record); }
+        return records;
+    }
+}

@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Azure.Data.Tables;
+using GivingDay.Campaigns;
+using GivingDay.Json;
+using GivingDay.Pledges;
+using GivingDay.Resilience;
+using GivingDay.Storage;
+using GivingDay.Totals;
+using Microsoft.Extensions.Logging;
+using Polly.Registry;
+
+namespace GivingDay.Snapshots;
+
+/// <summary>A closed campaign is not final until every accepted pledge is counted and the ledger agrees with the
+/// live totals; the caller retries later (the close message reappears).</summary>
+public sealed class NotYetFinalException(string why) : Exception(why);
+
+/// <summary>The final snapshot of a closed campaign: the ledger as CSV (UTF-8 with BOM for Excel, masked names,
+/// no contacts) and a JSON summary whose figures are computed from that ledger and checked against the live
+/// totals, with the ledger's SHA-256. Written once; running it again changes nothing.</summary>
+public sealed class FinalSnapshot(
+    StorageAccount account, ResiliencePipelineProvider<string> pipelines, CampaignStore campaigns, LiveTotals totals,
+    SnapshotStore snapshots, TimeProvider clock, ILogger<FinalSnapshot> log)
+{
+    /// <summary>An intake commit that read the campaign just before the close may still land this long after it.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(3);
+
+    private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
+
+    public sealed record Summary(object Campaign, FiguresSnapshot Totals, IReadOnlyList<ProjectSnapshot> Projects, IReadOnlyList<FundSnapshot> Funds,
+        long Pledges, string LedgerSha256, DateTimeOffset TakenAt);
+
+    public async Task WriteAsync(string campaignId, CancellationToken ct)
+    {
+        var campaign = await campaigns.GetAsync(campaignId, ct, fresh: true);
+        if (campaign?.ClosedAt is not { } closedAt || campaign.FinalizedAt is not null) return;
+        var wait = closedAt + Grace - clock.GetUtcNow();
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, ct);
+
+        var read = pipelines.GetPipeline(StoragePipelines.Storage);
+        var waiting = await read.ExecuteAsync(async t =>
+        {
+            var n = 0;
+            await foreach (var _ in _ledger.QueryAsync<TableEntity>($"PartitionKey eq '{campaignId}' and RowKey ge 'q|' and RowKey lt 'q}}'", maxPerPage: 1, select: ["RowKey"], cancellationToken: t))
+                if (++n > 0) break;
+            return n;
+        }, ct);
+        if (waiting > 0) throw new NotYetFinalException($"{campaignId}: accepted pledges are still being counted");
+
+        var ledger = new List<LedgerPledge>();
+        await read.ExecuteAsync(async t =>
+        {
+            ledger.Clear();
+            await foreach (var row in _ledger.QueryAsync<TableEntity>($"PartitionKey eq '{campaignId}' and RowKey ge 'p|' and RowKey lt 'p}}'", cancellationToken: t))
+                ledger.Add(PledgeRows.FromRow(row));
+        }, ct);
+        ledger = ledger.OrderBy(p => p.Pledge.AcceptedAt).ThenBy(p => p.Pledge.Id, StringComparer.Ordinal).ToList();
+
+        var live = (await totals.ReadAsync(campaignId)).State;
+        var fromLedger = Sum(ledger);
+        if (!SameFigures(fromLedger, live, campaign))
+            throw new NotYetFinalException($"{campaignId}: the ledger does not reconcile with the live totals yet");
+
+        var takenAt = clock.GetUtcNow();
+        var csv = LedgerCsv(campaign, ledger);
+        var sha = SnapshotStore.Sha256(csv);
+        var summary = new Summary(
+            new { campaign.Id, campaign.Name, campaign.Event, campaign.StartsAt, campaign.EndsAt, campaign.ClosedAt, Currency = Campaign.Currency },
+            FiguresSnapshot.Of(live.Totals),
+            ProgressSnapshot.Of(campaign, live, takenAt).Projects,
+            ProgressSnapshot.FundsOf(campaign, live),
+            ledger.Count, sha, takenAt);
+        await snapshots.CreateAsync(campaignId, SnapshotStore.FinalCsv, csv, "text/csv; charset=utf-8", takenAt, ct);
+        await snapshots.CreateAsync(campaignId, SnapshotStore.FinalJson, JsonSerializer.SerializeToUtf8Bytes(summary, GivingDayJson.Options), "application/json; charset=utf-8", takenAt, ct);
+        await campaigns.MarkFinalizedAsync(campaignId, ct);
+        log.LogInformation("Final snapshot of {Campaign}: {Count} pledges, ledger sha256 {Sha}", campaignId, ledger.Count, sha);
+    }
+
+    /// <summary>Per-project and campaign figures summed over ledger rows (a pledge without a contact is its own donor).</summary>
+    public static TotalsState Sum(IReadOnlyList<LedgerPledge> ledger)
+    {
+        var s = new TotalsState();
+        foreach (var p in ledger)
+        {
+            var f = s.Project(p.Pledge.ProjectId);
+            f.Raised += p.Pledge.Amount.Fen; f.Matched += p.Matched.Fen; f.Pledges++;
+            s.Totals.Raised += p.Pledge.Amount.Fen; s.Totals.Matched += p.Matched.Fen; s.Totals.Pledges++;
+        }
+        s.Totals.Donors = ledger.Count(p => p.Pledge.DonorHash is null) + ledger.Where(p => p.Pledge.DonorHash is not null).Select(p => p.Pledge.DonorHash).Distinct().Count();
+        foreach (var g in ledger.GroupBy(p => p.Pledge.ProjectId))
+            s.Project(g.Key).Donors = g.Count(p => p.Pledge.DonorHash is null) + g.Where(p => p.Pledge.DonorHash is not null).Select(p => p.Pledge.DonorHash).Distinct().Count();
+        return s;
+    }
+
+    private static bool SameFigures(TotalsState a, TotalsState b, Campaign campaign)
+    {
+        static bool Same(Figures x, Figures y) => x.Raised == y.Raised && x.Matched == y.Matched && x.Pledges == y.Pledges && x.Donors == y.Donors;
+        return Same(a.Totals, b.Totals) && campaign.Projects.All(p =>
+            Same(a.Projects.GetValueOrDefault(p.Id) ?? new Figures(), b.Projects.GetValueOrDefault(p.Id) ?? new Figures()));
+    }
+
+    /// <summary>One row per pledge; UTF-8 with BOM so Excel shows Chinese; cells that a spreadsheet would run as a
+    /// formula are prefixed with an apostrophe.</summary>
+    public static byte[] LedgerCsv(Campaign campaign, IReadOnlyList<LedgerPledge> ledger)
+    {
+        var text = new StringBuilder();
+        text.Append("pledgeId,acceptedAt,projectId,project,amount,matched,fundId,channel,name,message\r\n");
+        foreach (var p in ledger)
+        {
+            string[] cells =
+            [
+                p.Pledge.Id, p.Pledge.AcceptedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture), p.Pledge.ProjectId,
+                campaign.FindProject(p.Pledge.ProjectId)?.Name ?? "", p.Pledge.Amount.Fen.ToString(CultureInfo.InvariantCulture),
+                p.Matched.Fen.ToString(CultureInfo.InvariantCulture), p.FundId ?? "", p.Pledge.Channel, p.Pledge.MaskedName ?? "", p.Pledge.Message ?? "",
+            ];
+            text.Append(string.Join(',', cells.Select(Cell))).Append("\r\n");
+        }
+        return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(text.ToString())];
+    }
+
+    private static string Cell(string value)
+    {
+        if (value.Length > 0 && "=+-@\t\r".Contains(value[0])) value = "'" + value;
+        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using GivingDay.Tests.Infrastructure;
+
+namespace GivingDay.Tests.Snapshots;
+
+/// <summary>Closing a campaign and its final snapshot (invariant 4: snapshots reconcile).</summary>
+public class CloseAndFinalSnapshotTests
+{
+    private static async Task<HttpResponseMessage> OrganiserAsync(AppInstance app, HttpMethod method, string path, HttpContent? content = null) =>
+        await app.Http.SendAsync(app.Organiser(method, path, content));
+
+    private static async Task<byte[]> FinalAsync(AppInstance app, string campaign, string query = "")
+    {
+        var response = await AppInstance.EventuallyAsync(() => OrganiserAsync(app, HttpMethod.Get, $"/api/organiser/campaigns/{campaign}/snapshots/final{query}"),
+            r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(90), "final snapshot");
+        return await response.Content.ReadAsByteArrayAsync();
+    }
+
+    [Fact]
+    public async Task Close_while_pledges_flow_loses_none_takes_none_after_and_the_final_snapshot_reconciles()
+    {
+        await using var a = await AppInstance.StartAsync(Azurite.UniquePrefix());
+        await using var b = await AppInstance.StartAsync(a.Prefix);
+        var campaign = TestCampaigns.NewId();
+        (await a.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 30_000, "1", perPledgeCap: 1000)]))).EnsureSuccessStatusCode();
+
+        var accepted = new ConcurrentBag<(string Id, long Amount)>();
+        var refusedAfterClose = 0;
+        var closedAt = DateTimeOffset.MaxValue;
+        using var stop = new CancellationTokenSource();
+        var donors = Enumerable.Range(0, 8).Select(client => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var app = client % 2 == 0 ? a : b;
+                var amount = 100L * (1 + (client * 7 + i) % 50);
+                var sentAt = DateTimeOffset.UtcNow;
+                using var r = await app.PledgeAsync(campaign, new { projectId = "zaochan", amount, donor = new { name = "张三丰", contact = $"1380000{client:00}{i % 10:00}" } }, $"c{client}-{i}");
+                if (r.StatusCode == HttpStatusCode.Accepted)
+                    accepted.Add(((await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("pledgeId").GetString()!, amount));
+                else
+                {
+                    Assert.Equal(HttpStatusCode.Conflict, r.StatusCode);
+                    if (sentAt > closedAt) Interlocked.Increment(ref refusedAfterClose);
+                }
+            }
+        })).ToList();
+
+        await AppInstance.EventuallyAsync(() => Task.FromResult(accepted.Count), n => n >= 150, what: "pledges flowing");
+        var close = await OrganiserAsync(b, HttpMethod.Post, $"/api/organiser/campaigns/{campaign}/close");
+        closedAt = DateTimeOffset.UtcNow;
+        Assert.Equal(HttpStatusCode.Accepted, close.StatusCode);
+        await Task.Delay(1000);
+        await stop.CancelAsync();
+        await Task.WhenAll(donors);
+        Assert.True(refusedAfterClose > 0, "pledges sent after the close should have been refused");
+        // Closing again is harmless.
+        Assert.Equal(HttpStatusCode.Accepted, (await OrganiserAsync(a, HttpMethod.Post, $"/api/organiser/campaigns/{campaign}/close")).StatusCode);
+
+        var csvBytes = await FinalAsync(a, campaign, "?format=csv");
+        var summary = JsonDocument.Parse(await FinalAsync(a, campaign)).RootElement;
+
+        // The ledger: UTF-8 with BOM, one row per accepted pledge, none lost, none extra.
+        Assert.Equal(Encoding.UTF8.GetPreamble(), csvBytes[..3]);
+        var lines = Encoding.UTF8.GetString(csvBytes[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("pledgeId,acceptedAt,projectId", lines[0]);
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(accepted.Select(x => x.Id).Order(), rows.Select(r => r[0]).Order());
+        Assert.Equal(accepted.Sum(x => x.Amount), rows.Sum(r => long.Parse(r[4])));
+
+        // The summary equals the ledger, the live totals, and names the ledger's hash.
+        var totals = summary.GetProperty("totals");
+        Assert.Equal(rows.Sum(r => long.Parse(r[4])), totals.GetProperty("raised").GetInt64());
+        Assert.Equal(rows.Sum(r => long.Parse(r[5])), totals.GetProperty("matched").GetInt64());
+        Assert.Equal(rows.Count, summary.GetProperty("pledges").GetInt64());
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(csvBytes)), summary.GetProperty("ledgerSha256").GetString());
+        var live = (await a.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard")).GetProperty("totals");
+        Assert.Equal(live.GetProperty("raised").GetInt64(), totals.GetProperty("raised").GetInt64());
+        Assert.Equal(live.GetProperty("matched").GetInt64(), totals.GetProperty("matched").GetInt64());
+        Assert.Equal(live.GetProperty("donors").GetInt64(), totals.GetProperty("donors").GetInt64());
+        Assert.True(totals.GetProperty("matched").GetInt64() <= 30_000);
+
+        // No contact and no full name anywhere.
+        var everything = Encoding.UTF8.GetString(csvBytes) + summary;
+        Assert.DoesNotContain("1380000", everything);
+        Assert.DoesNotContain("张三丰", everything);
+        Assert.Contains("张**", everything);
+
+        Assert.Equal("finalized", (await a.GetJsonAsync($"/api/campaigns/{campaign}")).GetProperty("status").GetString());
+        var list = await (await OrganiserAsync(a, HttpMethod.Get, $"/api/organiser/campaigns/{campaign}/snapshots")).Content.ReadFromJsonAsync<JsonElement>();
+        var final = list.EnumerateArray().Single(s => s.GetProperty("name").GetString() == "final.csv");
+        Assert.Equal(csvBytes.Length, final.GetProperty("size").GetInt64());
+        Assert.Equal(summary.GetProperty("ledgerSha256").GetString(), final.GetProperty("sha256").GetString());
+        // A closed campaign cannot be redefined.
+        Assert.Equal(HttpStatusCode.Conflict, (await a.PutCampaignAsync(campaign, TestCampaigns.Definition())).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_final_snapshot_is_404_until_the_campaign_is_closed_and_unknown_campaigns_are_404()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix());
+        var campaign = TestCampaigns.NewId();
+        (await app.PutCampaignAsync(campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.NotFound, (await OrganiserAsync(app, HttpMethod.Get, $"/api/organiser/campaigns/{campaign}/snapshots/final")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await OrganiserAsync(app, HttpMethod.Post, "/api/organiser/campaigns/nope/close")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await OrganiserAsync(app, HttpMethod.Get, "/api/organiser/campaigns/nope/snapshots")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await OrganiserAsync(app, HttpMethod.Get, $"/api/organiser/campaigns/{campaign}/snapshots/final?format=xls")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("PUT", "/api/organiser/campaigns/{0}")]
+    [InlineData("POST", "/api/organiser/campaigns/{0}/close")]
+    [InlineData("GET", "/api/organiser/campaigns/{0}/snapshots")]
+    [InlineData("GET", "/api/organiser/campaigns/{0}/snapshots/final")]
+    [InlineData("GET", "/api/organiser/campaigns/{0}/snapshots/final?format=csv")]
+    [InlineData("POST", "/api/organiser/campaigns/{0}/offline-pledges")]
+    [InlineData("GET", "/api/organiser/metrics")]
+    public async Task Every_organiser_route_is_401_without_the_key_and_changes_nothing(string method, string path)
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
+        var campaign = TestCampaigns.NewId();
+        (await app.PutCampaignAsync(campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        var request = new HttpRequestMessage(new HttpMethod(method), string.Format(path, campaign))
+        { Content = method == "GET" ? null : new StringContent("projectId,amount\nzaochan,100", Encoding.UTF8, "text/csv") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "not-the-key");
+        var response = await app.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("live", (await app.GetJsonAsync($"/api/campaigns/{campaign}")).GetProperty("status").GetString());
+        Assert.Equal(0, (await app.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard")).GetProperty("totals").GetProperty("pledges").GetInt64());
+    }
+}
