@@ -3,13 +3,14 @@ const base = (window.GIVINGDAY_CONFIG?.apiBase ?? "").replace(/\/$/, "");
 
 export const campaignIdFromPath = () => decodeURIComponent(location.pathname.split("/")[2] ?? "");
 
-export async function call(path, { method = "GET", body, headers = {}, key } = {}) {
+export async function call(path, { method = "GET", body, headers = {}, key, raw = false } = {}) {
   const h = { ...headers };
   if (key) h.Authorization = `Bearer ${key}`;
   if (body !== undefined && !(body instanceof Blob) && typeof body !== "string") { h["Content-Type"] = "application/json"; body = JSON.stringify(body); }
   const response = await fetch(base + path, { method, headers: h, body });
   const type = response.headers.get("Content-Type") ?? "";
-  const data = type.includes("json") ? await response.json() : type.startsWith("text/") ? await response.text() : await response.blob();
+  // raw: the bytes as served (a downloaded CSV keeps its BOM, which response.text() would drop).
+  const data = raw && response.ok ? await response.blob() : type.includes("json") ? await response.json() : type.startsWith("text/") ? await response.text() : await response.blob();
   return { status: response.status, ok: response.ok, data, headers: response.headers };
 }
 

@@ -16,7 +16,7 @@ const dict = {
     offline: "线下捐赠导入（CSV）", upload: "上传", closeCampaign: "结束活动", confirmClose: "确定结束活动吗？结束后不再接受捐赠。",
     snapshots: "快照", refresh: "刷新", downloadJson: "下载结项快照（JSON）", downloadCsv: "下载捐赠明细（CSV）",
     progressChart: "筹款进度", noSnapshots: "暂无快照", saved: "已保存。", closing: "已提交结束，正在生成结项快照…", imported: "已导入 {n} 笔，共 {amount}。",
-    kind_progress: "进度", kind_final: "结项", time: "时间", size: "大小", unauthorized: "密钥不正确。"
+    kind: "类型", kind_progress: "进度", kind_final: "结项", time: "时间", size: "大小", unauthorized: "密钥不正确。"
   },
   en: {
     appName: "GivingDay", lang: "中文", liveCampaigns: "Live campaigns", noCampaigns: "No campaigns yet",
@@ -34,7 +34,7 @@ const dict = {
     offline: "Offline gifts (CSV)", upload: "Upload", closeCampaign: "Close campaign", confirmClose: "Close the campaign? No more gifts will be taken.",
     snapshots: "Snapshots", refresh: "Refresh", downloadJson: "Download final snapshot (JSON)", downloadCsv: "Download ledger (CSV)",
     progressChart: "Progress", noSnapshots: "No snapshots yet", saved: "Saved.", closing: "Closing; the final snapshot follows…", imported: "Imported {n} gifts, {amount} in all.",
-    kind_progress: "progress", kind_final: "final", time: "Time", size: "Size", unauthorized: "Wrong key."
+    kind: "Kind", kind_progress: "progress", kind_final: "final", time: "Time", size: "Size", unauthorized: "Wrong key."
   }
 };
 

@@ -10,7 +10,7 @@ const definition = document.getElementById("definition");
 keyInput.value = sessionStorage.getItem("givingday.key") ?? "";
 campaignInput.value = sessionStorage.getItem("givingday.campaign") ?? "";
 keyInput.addEventListener("change", () => sessionStorage.setItem("givingday.key", keyInput.value));
-campaignInput.addEventListener("change", () => { sessionStorage.setItem("givingday.campaign", campaignInput.value); listSnapshots(); });
+campaignInput.addEventListener("change", () => sessionStorage.setItem("givingday.campaign", campaignInput.value));
 
 const key = () => keyInput.value;
 const cid = () => encodeURIComponent(campaignInput.value.trim());
@@ -48,7 +48,7 @@ document.getElementById("save").addEventListener("click", async () => {
   let body;
   try { body = JSON.parse(definition.value); } catch (e) { say(`JSON: ${e.message}`, true); return; }
   const r = await call(`/api/organiser/campaigns/${cid()}`, { method: "PUT", body, key: key() });
-  if (r.ok) say(`${t("saved")} ${r.data.name}`); else say(problem(r), true);
+  if (r.ok) { say(`${t("saved")} ${r.data.name}`); listSnapshots(); } else say(problem(r), true);
 });
 
 document.getElementById("upload").addEventListener("click", async () => {
@@ -65,9 +65,9 @@ document.getElementById("close").addEventListener("click", async () => {
 });
 
 async function download(path, filename) {
-  const r = await call(path, { key: key() });
+  const r = await call(path, { key: key(), raw: true });
   if (!r.ok) { say(problem(r), true); return; }
-  const blob = r.data instanceof Blob ? r.data : new Blob([typeof r.data === "string" ? r.data : JSON.stringify(r.data, null, 2)]);
+  const blob = r.data;
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob); a.download = filename; document.body.append(a); a.click(); a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);

@@ -1,0 +1,65 @@
+using System.Text;
+using System.Text.Json;
+using GivingDay.Json;
+using GivingDay.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace GivingDay.Browser.Tests;
+
+[Collection("browser")]
+public class OrganiserConsoleTests(BrowserFixture fixture)
+{
+    [Fact]
+    public async Task The_console_creates_a_campaign_closes_it_and_downloads_the_final_csv()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), new() { ["SnapshotSchedule"] = "*/1 * * * * *" });
+        var errors = new List<string>();
+        var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, Locale = "zh-CN", AcceptDownloads = true });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
+        page.PageError += (_, e) => errors.Add(e);
+        page.Dialog += (_, d) => d.AcceptAsync();
+        await page.GotoAsync(new Uri(app.BaseAddress, "/organiser").ToString());
+
+        var campaign = TestCampaigns.NewId("console");
+        await page.FillAsync("#key", AppInstance.OrganiserKey);
+        await page.DispatchEventAsync("#key", "change");
+        await page.FillAsync("#campaign", campaign);
+        await page.DispatchEventAsync("#campaign", "change");
+        await page.FillAsync("#definition", JsonSerializer.Serialize(TestCampaigns.Definition(), GivingDayJson.Options));
+        await page.ClickAsync("#save");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("已保存");
+        Assert.Equal("live", (await app.GetJsonAsync($"/api/campaigns/{campaign}")).GetProperty("status").GetString());
+
+        await app.PledgeAsync(campaign, new { projectId = "zaochan", amount = 12345, donor = new { name = "钱多多", contact = "13911112222" } });
+        await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard"),
+            b => b.GetProperty("totals").GetProperty("pledges").GetInt64() == 1, what: "pledge counted");
+        await Task.Delay(2500); // a progress snapshot or two for the chart
+        await page.ClickAsync("#refresh");
+        await Assertions.Expect(page.Locator("#chart svg")).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "organiser-phone.png"), FullPage = true });
+
+        await page.ClickAsync("#close");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("已提交结束");
+        await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}"),
+            c => c.GetProperty("status").GetString() == "finalized", TimeSpan.FromSeconds(90), "finalized");
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-csv"));
+        var path = await download.PathAsync();
+        var bytes = await File.ReadAllBytesAsync(path!);
+        Assert.Equal(Encoding.UTF8.GetPreamble(), bytes[..3]);
+        var text = Encoding.UTF8.GetString(bytes[3..]);
+        Assert.Contains(",12345,", text);
+        Assert.Contains("钱**", text);
+        Assert.DoesNotContain("13911112222", text);
+        var json = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-json"));
+        Assert.Contains("ledgerSha256", await File.ReadAllTextAsync((await json.PathAsync())!));
+
+        await page.SetViewportSizeAsync(1280, 800);
+        await page.ClickAsync("#refresh");
+        await Assertions.Expect(page.Locator("#snapshots tr").First).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "organiser-desktop.png"), FullPage = true });
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+}
