@@ -14,8 +14,9 @@ public static class GivingDayApp
             ? WebApplication.CreateSlimBuilder(args)
             : WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddGivingDay();
-        builder.AddFunctionHosting(FunctionCatalog.All);
         customize?.Invoke(builder);
+        // After customize: the mode (FUNCTIONS_CUSTOMHANDLER_PORT) may come from a test's own settings.
+        builder.AddFunctionHosting(FunctionCatalog.All);
         var app = builder.Build();
         app.MapGivingDay();
         app.MapFunctionInvocations();

@@ -3,12 +3,16 @@ using System.Net;
 namespace GivingDay.Functions.Api;
 
 /// <summary>The address a request comes from, for rate limiting. X-Forwarded-For is believed only when the
-/// direct peer is a configured trusted proxy (RateLimit:TrustedProxies), else anyone could pick their own limit.</summary>
+/// direct peer is a configured trusted proxy (RateLimit:TrustedProxies, and loopback under the Functions host),
+/// else anyone could pick their own limit.</summary>
 public sealed class ClientAddress(IConfiguration configuration)
 {
     private readonly HashSet<IPAddress> _trusted = (configuration["RateLimit:TrustedProxies"] ?? "")
         .Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries)
-        .Select(IPAddress.Parse).ToHashSet();
+        .Select(IPAddress.Parse)
+        // Under the Functions host every request comes from the host on loopback: the client is in X-Forwarded-For.
+        .Concat(Hosting.FunctionHosting.IsHosted(configuration) ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : [])
+        .ToHashSet();
 
     public string Of(HttpContext context)
     {

@@ -24,6 +24,21 @@ public sealed class QueueListener(QueueFunction function, StorageAccount account
         try { await setup.Ready.WaitAsync(stoppingToken); } catch (OperationCanceledException) { return; }
         var queue = account.Queue(function.Queue);
         var poison = account.Queues.GetQueueClient(account.Names.PoisonQueue(function.Queue));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await queue.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
+                await poison.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
+                break;
+            }
+            catch (OperationCanceledException) { return; }
+            catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException)
+            {
+                log.LogWarning("Creating {Queue} failed: {Message}", queue.Name, e.Message);
+                try { await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken); } catch (OperationCanceledException) { return; }
+            }
+        }
         var running = new List<Task>();
         var idle = TimeSpan.Zero;
 

@@ -32,7 +32,7 @@ public sealed class AppInstance : IAsyncDisposable
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    public static async Task<AppInstance> StartAsync(string prefix, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool listeners = true)
+    public static async Task<AppInstance> StartAsync(string prefix, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool listeners = true, string[]? args = null)
     {
         var config = new Dictionary<string, string?>
         {
@@ -47,7 +47,7 @@ public sealed class AppInstance : IAsyncDisposable
             ["RedriveSchedule"] = "*/2 * * * * *",
         };
         foreach (var (k, v) in settings ?? []) config[k] = v;
-        var app = GivingDayApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        var app = GivingDayApp.Build(args ?? ["--urls", "http://127.0.0.1:0"], builder =>
         {
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.ClearProviders();
