@@ -10,7 +10,7 @@ namespace GivingDay.Functions.Functions;
 
 /// <summary>Timer (SnapshotSchedule, default every minute): a progress snapshot of every live campaign, named by
 /// the tick, so a tick run twice still leaves one. Campaigns past their end are closed here too, so they are
-/// finalised without an organiser's click.</summary>
+/// finalised without an organiser's click, and a closed campaign whose final snapshot is overdue is asked for again.</summary>
 public static class SnapshotProgress
 {
     public static readonly TimerFunction Declaration = new("SnapshotProgress", "SnapshotSchedule", "0 * * * * *", RunAsync);
@@ -34,6 +34,11 @@ public static class SnapshotProgress
             {
                 await CloseAsync(services, campaign.Id, ct);
             }
+            else if (status == CampaignStatus.Closed && clock.GetUtcNow() - campaign.ClosedAt > StuckAfter)
+            {
+                // Closed but still not final (its close message was lost or poisoned): ask again.
+                await RequestFinalAsync(services, campaign.Id, ct);
+            }
         }
     }
 
@@ -42,8 +47,13 @@ public static class SnapshotProgress
     {
         var closed = await services.GetRequiredService<CampaignStore>().CloseAsync(campaignId, ct);
         if (closed is null) return null;
-        var queue = services.GetRequiredService<StorageAccount>().Queue(StorageNames.CloseQueue);
-        await queue.SendMessageAsync(JsonSerializer.Serialize(new { campaignId }, GivingDayJson.Options), ct);
+        if (closed.FinalizedAt is null) await RequestFinalAsync(services, campaignId, ct);
         return closed;
     }
+
+    private static readonly TimeSpan StuckAfter = TimeSpan.FromMinutes(2);
+
+    private static Task RequestFinalAsync(IServiceProvider services, string campaignId, CancellationToken ct) =>
+        services.GetRequiredService<StorageAccount>().Queue(StorageNames.CloseQueue)
+            .SendMessageAsync(JsonSerializer.Serialize(new { campaignId }, GivingDayJson.Options), ct);
 }

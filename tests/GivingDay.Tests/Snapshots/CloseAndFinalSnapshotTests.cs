@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using GivingDay.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GivingDay.Tests.Snapshots;
 
@@ -99,6 +100,25 @@ public class CloseAndFinalSnapshotTests
         Assert.Equal(summary.GetProperty("ledgerSha256").GetString(), final.GetProperty("sha256").GetString());
         // A closed campaign cannot be redefined.
         Assert.Equal(HttpStatusCode.Conflict, (await a.PutCampaignAsync(campaign, TestCampaigns.Definition())).StatusCode);
+    }
+
+    [Fact]
+    public async Task Pledges_stored_but_never_queued_before_the_close_are_re_driven_and_in_the_final_snapshot()
+    {
+        // Intake on this instance stores pledges but every enqueue fails; the other instance re-drives and counts.
+        await using var faulty = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false,
+            services: s => s.AddSingleton(Chaos.Faults(GivingDay.Resilience.StoragePipelines.IntakeEnqueue, 1.0)));
+        var campaign = TestCampaigns.NewId();
+        (await faulty.PutCampaignAsync(campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Accepted, (await faulty.PledgeAsync(campaign, new { projectId = "songwanjia", amount = 1000 + i })).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await OrganiserAsync(faulty, HttpMethod.Post, $"/api/organiser/campaigns/{campaign}/close")).StatusCode);
+
+        // The close waits (asking again, never poisoned) until the re-drive has queued and counted them.
+        await using var healthy = await AppInstance.StartAsync(faulty.Prefix, new() { ["Redrive:StaleAfterSeconds"] = "3" });
+        var summary = JsonDocument.Parse(await FinalAsync(healthy, campaign)).RootElement;
+        Assert.Equal(5, summary.GetProperty("pledges").GetInt64());
+        Assert.Equal(5010, summary.GetProperty("totals").GetProperty("raised").GetInt64());
     }
 
     [Fact]
