@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark (not a test): starts Azurite with a fresh data folder and the app standalone with rate
-# limiting off, drives pledge intake, and prints the figures. Usage: scripts/bench.sh [--concurrency N] [--seconds S] [--rate N] [--matching]
+# limiting off, drives pledge intake, and prints the figures. Usage: scripts/bench.sh [--concurrency N] [--seconds S] [--rate N] [--matching] [--poll]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/storage-env.sh

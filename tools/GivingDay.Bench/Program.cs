@@ -7,7 +7,7 @@ using System.Text.Json;
 
 // Drives pledge intake over HTTP against a running app, waits until everything accepted is counted,
 // checks the totals are exact, and prints the figures. Not a test: figures vary with the machine.
-// Usage: GivingDay.Bench --url http://127.0.0.1:7071 --key ORGANISER_KEY [--concurrency 64] [--seconds 20] [--rate N] [--matching]
+// Usage: GivingDay.Bench --url http://127.0.0.1:7071 --key ORGANISER_KEY [--concurrency 64] [--seconds 20] [--rate N] [--matching] [--poll]
 var options = Args(args);
 var url = new Uri(options.GetValueOrDefault("url", "http://127.0.0.1:7071"));
 var key = options.GetValueOrDefault("key", "dev-organiser-key");
@@ -34,6 +34,41 @@ var definition = new
 };
 (await http.PutAsJsonAsync($"/api/organiser/campaigns/{campaign}", definition)).EnsureSuccessStatusCode();
 var callsBefore = await StorageCallsAsync();
+
+// --poll: leaderboard pollers (as the live page polls, with If-None-Match) while a trickle of pledges arrives.
+if (options.ContainsKey("poll"))
+{
+    var polls = 0L; var notModified = 0L;
+    var pollStop = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+    var trickle = Task.Run(async () =>
+    {
+        for (var i = 0; Stopwatch.GetTimestamp() < pollStop; i++)
+        {
+            await http.PostAsJsonAsync($"/api/campaigns/{campaign}/pledges", new { projectId = projects[i % projects.Length], amount = 1000 });
+            await Task.Delay(100);
+        }
+    });
+    var watch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        string? etag = null;
+        while (Stopwatch.GetTimestamp() < pollStop)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, $"/api/campaigns/{campaign}/leaderboard");
+            if (etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+            using var response = await http.SendAsync(request);
+            Interlocked.Increment(ref polls);
+            if (response.StatusCode == HttpStatusCode.NotModified) Interlocked.Increment(ref notModified);
+            else { etag = response.Headers.ETag?.ToString(); await response.Content.ReadAsByteArrayAsync(); }
+        }
+    }));
+    var pollSeconds = watch.Elapsed.TotalSeconds;
+    await trickle;
+    var pollCalls = await StorageCallsAsync() - callsBefore;
+    Console.WriteLine($"leaderboard polls   {polls / pollSeconds:0} req/s from {concurrency} pollers, {100.0 * notModified / polls:0.0}% answered 304");
+    Console.WriteLine($"storage calls       {pollCalls * 1000.0 / polls:0.0} per 1,000 polls (including the trickle of pledges being taken and counted)");
+    return 0;
+}
 
 Console.WriteLine($"campaign {campaign}: {concurrency} clients for {seconds} s{(rate > 0 ? $" at {rate} pledges/s" : "")}{(matching ? ", matching fund active" : "")}");
 var accepted = new ConcurrentBag<(string Id, long Amount, double Ms)>();
