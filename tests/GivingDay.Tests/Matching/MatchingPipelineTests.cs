@@ -44,39 +44,19 @@ public class MatchingPipelineTests
             ids.AddRange(await PipelineTestKit.PostAllAsync(intake, campaign, sent.Skip(round * 40).Take(40).ToList()));
         var messages = await PipelineTestKit.DrainAsync(intake.Get<StorageAccount>(), sent.Count);
 
-        void Faulty(IServiceCollection s)
-        {
-            s.AddSingleton(Chaos.Faults(StoragePipelines.Storage, 0.1));
-            s.AddSingleton(Chaos.Faults(StoragePipelines.CountCommit, 0.15));
-            s.AddSingleton(Chaos.LostAnswers(StoragePipelines.CountCommit, 0.15));
-        }
-        var processors = new List<AppInstance>();
-        for (var i = 0; i < 3; i++) processors.Add(await AppInstance.StartAsync(prefix, services: Faulty, listeners: false));
-        try
-        {
-            var deliveries = messages.SelectMany(m => Enumerable.Repeat(m, 3)).OrderBy(_ => Random.Shared.Next()).ToList();
-            await Parallel.ForEachAsync(deliveries.Select((m, i) => (m, i)), new ParallelOptions { MaxDegreeOfParallelism = 12 }, async (d, ct) =>
-            {
-                for (var attempt = 0; ; attempt++)
-                {
-                    try { await processors[d.i % 3].Get<TotalsProjector>().CountAsync(d.m, ct); return; }
-                    catch (Exception) when (attempt < 20) { }
-                }
-            });
+        await PipelineTestKit.CountWithRedeliveryAndFaultsAsync(prefix, messages);
 
-            var ledger = await LedgerAsync(intake, campaign);
-            Assert.Equal(sent.Count, ledger.Count);
-            Assert.Equal(pool, ledger.Sum(p => p.Matched));
-            Assert.All(ledger.Where(p => p.Matched > 0), p => Assert.Equal("aixin", p.FundId));
-            Assert.All(ledger.GroupBy(p => p.DonorHash), d => Assert.True(d.Sum(p => p.Matched) <= 9_000, $"donor over cap: {d.Sum(p => p.Matched)}"));
-            Assert.All(ledger, p => Assert.True(p.Matched <= p.Amount));
+        var ledger = await LedgerAsync(intake, campaign);
+        Assert.Equal(sent.Count, ledger.Count);
+        Assert.Equal(pool, ledger.Sum(p => p.Matched));
+        Assert.All(ledger.Where(p => p.Matched > 0), p => Assert.Equal("aixin", p.FundId));
+        Assert.All(ledger.GroupBy(p => p.DonorHash), d => Assert.True(d.Sum(p => p.Matched) <= 9_000, $"donor over cap: {d.Sum(p => p.Matched)}"));
+        Assert.All(ledger, p => Assert.True(p.Matched <= p.Amount));
 
-            var board = await intake.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard");
-            Assert.Equal(0, board.GetProperty("funds")[0].GetProperty("remaining").GetInt64());
-            Assert.Equal(pool, board.GetProperty("totals").GetProperty("matched").GetInt64());
-            PipelineTestKit.AssertTotalsMatch(board, sent);
-        }
-        finally { foreach (var p in processors) await p.DisposeAsync(); }
+        var board = await intake.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard");
+        Assert.Equal(0, board.GetProperty("funds")[0].GetProperty("remaining").GetInt64());
+        Assert.Equal(pool, board.GetProperty("totals").GetProperty("matched").GetInt64());
+        PipelineTestKit.AssertTotalsMatch(board, sent);
     }
 
     [Fact]

@@ -22,38 +22,13 @@ public class CountingTests
         await PostAllAsync(intake, campaignId, sent);
         var messages = await DrainAsync(intake.Get<StorageAccount>(), sent.Count);
 
-        // Faults before calls, and calls whose answer is lost after they went through, between counting steps.
-        void Faulty(IServiceCollection s)
-        {
-            s.AddSingleton(Chaos.Faults(StoragePipelines.Storage, 0.1));
-            s.AddSingleton(Chaos.Faults(StoragePipelines.CountCommit, 0.15));
-            s.AddSingleton(Chaos.LostAnswers(StoragePipelines.CountCommit, 0.15));
-        }
-        var processors = new List<AppInstance>();
-        for (var i = 0; i < 3; i++) processors.Add(await AppInstance.StartAsync(prefix, services: Faulty, listeners: false));
-        try
-        {
-            // Every message delivered three times, to any processor, at once: at-least-once delivery at its worst.
-            var deliveries = messages.SelectMany(m => Enumerable.Repeat(m, 3)).OrderBy(_ => Random.Shared.Next()).ToList();
-            var countedByCalls = 0;
-            await Parallel.ForEachAsync(deliveries.Select((m, i) => (m, i)), new ParallelOptions { MaxDegreeOfParallelism = 12 }, async (d, ct) =>
-            {
-                var projector = processors[d.i % processors.Count].Get<TotalsProjector>();
-                // A failed delivery comes back, as the queue would redeliver it.
-                for (var attempt = 0; ; attempt++)
-                {
-                    try { Interlocked.Add(ref countedByCalls, await projector.CountAsync(d.m, ct)); return; }
-                    catch (Exception) when (attempt < 20) { }
-                }
-            });
+        var countedByCalls = await CountWithRedeliveryAndFaultsAsync(prefix, messages);
 
-            // Calls can report fewer than were counted (a lost answer hides a step that went through), never more.
-            Assert.InRange(countedByCalls, 1, sent.Count);
-            var board = await intake.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard");
-            AssertTotalsMatch(board, sent);
-            Assert.Equal(0, await MarkersLeftAsync(intake.Get<StorageAccount>(), campaignId));
-        }
-        finally { foreach (var p in processors) await p.DisposeAsync(); }
+        // Calls can report fewer than were counted (a lost answer hides a step that went through), never more.
+        Assert.InRange(countedByCalls, 1, sent.Count);
+        var board = await intake.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard");
+        AssertTotalsMatch(board, sent);
+        Assert.Equal(0, await MarkersLeftAsync(intake.Get<StorageAccount>(), campaignId));
     }
 
     [Fact]

@@ -5,7 +5,10 @@ using Azure.Storage.Queues;
 using GivingDay.Json;
 using GivingDay.Pledges;
 using GivingDay.Storage;
+using GivingDay.Resilience;
 using GivingDay.Tests.Infrastructure;
+using GivingDay.Totals;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GivingDay.Tests.Pipeline;
 
@@ -91,4 +94,35 @@ public static class PipelineTestKit
     /// <summary>Distinct contacts, plus one donor per pledge without a contact.</summary>
     public static long Donors(IEnumerable<Sent> sent) =>
         sent.Where(s => s.Contact is not null).Select(s => s.Contact).Distinct().Count() + sent.Count(s => s.Contact is null);
+
+    /// <summary>Three processors with injected faults (before calls, and lost answers after commits) take every
+    /// message three times, at once; a failed delivery comes back, as the queue would redeliver it. Returns how
+    /// many pledges the calls said they counted.</summary>
+    public static async Task<int> CountWithRedeliveryAndFaultsAsync(string prefix, IReadOnlyList<PledgeBatchMessage> messages)
+    {
+        static void Faulty(IServiceCollection s)
+        {
+            s.AddSingleton(Chaos.Faults(StoragePipelines.Storage, 0.1));
+            s.AddSingleton(Chaos.Faults(StoragePipelines.CountCommit, 0.15));
+            s.AddSingleton(Chaos.LostAnswers(StoragePipelines.CountCommit, 0.15));
+        }
+        var processors = new List<AppInstance>();
+        for (var i = 0; i < 3; i++) processors.Add(await AppInstance.StartAsync(prefix, services: Faulty, listeners: false));
+        try
+        {
+            var deliveries = messages.SelectMany(m => Enumerable.Repeat(m, 3)).OrderBy(_ => Random.Shared.Next()).ToList();
+            var counted = 0;
+            await Parallel.ForEachAsync(deliveries.Select((m, i) => (m, i)), new ParallelOptions { MaxDegreeOfParallelism = 12 }, async (d, ct) =>
+            {
+                var projector = processors[d.i % processors.Count].Get<TotalsProjector>();
+                for (var attempt = 0; ; attempt++)
+                {
+                    try { Interlocked.Add(ref counted, await projector.CountAsync(d.m, ct)); return; }
+                    catch (Exception) when (attempt < 20) { }
+                }
+            });
+            return counted;
+        }
+        finally { foreach (var p in processors) await p.DisposeAsync(); }
+    }
 }
