@@ -27,6 +27,7 @@ public sealed class TotalsProjector(
     private const int MaxActions = 100;
     private const int MaxAttempts = 50;
     private const int ActivityDonorsPerQuery = 8;
+    private const int MaxPledgesPerStep = 48;
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
     // Every step of a campaign replaces its totals row under ETag, so steps of one campaign can only commit one
     // at a time. Inside the instance, messages of a campaign take turns, and whoever has the turn counts every
@@ -90,6 +91,8 @@ public sealed class TotalsProjector(
                 counted.UnionWith(step.Counted);
                 pledges = step.Left;
                 attempt = 0;
+                // After a step that committed, the rest are most likely uncounted too: skip reading markers again.
+                if (step.Counted.Count > 0) verifyMarkers = false;
             }
             catch (Exception e) when (IsLostRace(e) && attempt < MaxAttempts)
             {
@@ -108,8 +111,11 @@ public sealed class TotalsProjector(
 
     private sealed record StepResult(IReadOnlyList<string> Counted, List<Pledge> Left);
 
-    private async Task<StepResult> CountStepAsync(Campaign campaign, List<Pledge> pledges, bool verifyMarkers, CancellationToken ct)
+    private async Task<StepResult> CountStepAsync(Campaign campaign, List<Pledge> all, bool verifyMarkers, CancellationToken ct)
     {
+        // A step commits at most MaxPledgesPerStep pledges (two actions each, within 100): read only for those.
+        var pledges = all.Take(MaxPledgesPerStep).ToList();
+        var rest = all.Skip(MaxPledgesPerStep).ToList();
         // The reads a step needs are independent: make them at once (one round trip instead of four).
         var read = pipelines.GetPipeline(StoragePipelines.Storage);
         var stateTask = read.ExecuteAsync(async t => (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaign.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct).AsTask();
@@ -120,7 +126,7 @@ public sealed class TotalsProjector(
         var (state, stateETag) = TotalsState.FromRow(stateTask.Result);
         var markers = markersTask.Result;
         var uncounted = pledges.Where(p => markers.ContainsKey(p.Id)).ToList();
-        if (uncounted.Count == 0) return new StepResult([], []);
+        if (uncounted.Count == 0) return new StepResult([], rest);
         var donors = donorsTask.Result;
         var activity = activityTask.Result;
         var matching = new MatchingLedger(
@@ -193,7 +199,7 @@ public sealed class TotalsProjector(
 
         await pipelines.GetPipeline(StoragePipelines.CountCommit).ExecuteAsync(
             async t => await _ledger.SubmitTransactionAsync(actions, t), ct);
-        return new StepResult(counted.Select(p => p.Id).ToList(), uncounted.Skip(counted.Count).ToList());
+        return new StepResult(counted.Select(p => p.Id).ToList(), uncounted.Skip(counted.Count).Concat(rest).ToList());
     }
 
     /// <summary>Point reads, in parallel: the cheapest read there is (a filter query may scan the partition).</summary>
