@@ -62,4 +62,39 @@ public class OrganiserConsoleTests(BrowserFixture fixture)
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "organiser-desktop.png"), FullPage = true });
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
+
+    [Fact]
+    public async Task The_form_creates_a_campaign_in_Beijing_time_and_yuan_and_shows_the_servers_errors()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
+        var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, Locale = "zh-CN" });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        await page.GotoAsync(new Uri(app.BaseAddress, "/organiser").ToString());
+        var campaign = TestCampaigns.NewId("form");
+        await page.FillAsync("#key", AppInstance.OrganiserKey);
+        await page.DispatchEventAsync("#key", "change");
+        await page.FillAsync("#campaign", campaign);
+        await page.FillAsync("#f-name", "连云港市红十字会 99 公益日");
+        await page.SelectOptionAsync("#f-event", "99");
+        await page.FillAsync("#f-starts", "2026-09-07T00:00");
+        await page.FillAsync("#f-ends", "2026-09-09T23:59");
+        await page.FillAsync("#f-projects", "weixinyuan, 红十字微心愿, 50000\nxiyifang，爱心洗衣坊助老，30000.5");
+        await page.FillAsync("#f-funds", "aixin, 爱心企业, 1, 20000, 100");
+        await page.ClickAsync("#campaign-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("已保存");
+
+        var c = await app.GetJsonAsync($"/api/campaigns/{campaign}");
+        Assert.Equal("99", c.GetProperty("event").GetString());
+        Assert.Equal(new DateTimeOffset(2026, 9, 6, 16, 0, 0, TimeSpan.Zero), c.GetProperty("startsAt").GetDateTimeOffset());
+        Assert.Equal(3_000_050, c.GetProperty("projects")[1].GetProperty("goal").GetInt64());
+        var fund = c.GetProperty("matchingFunds")[0];
+        Assert.Equal(2_000_000, fund.GetProperty("pool").GetInt64());
+        Assert.Equal(10_000, fund.GetProperty("perPledgeCap").GetInt64());
+
+        // A mistake the server catches is shown as the server says it, naming the field.
+        await page.FillAsync("#f-ends", "2026-09-01T00:00");
+        await page.ClickAsync("#campaign-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("endsAt");
+    }
 }

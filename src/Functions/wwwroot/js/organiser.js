@@ -1,6 +1,6 @@
 import { call } from "./api.js";
 import { t, setUpLanguageSwitch } from "./i18n.js";
-import { yuan } from "./money.js";
+import { yuan, parseYuan } from "./money.js";
 
 const keyInput = document.getElementById("key");
 const campaignInput = document.getElementById("campaign");
@@ -29,6 +29,36 @@ definition.value = JSON.stringify({
   projects: [{ id: "zaochan", name: "守护早产小天使", goal: 20000000 }, { id: "weixinyuan", name: "红十字微心愿", goal: 5000000 }],
   matchingFunds: [{ id: "aixin-qiye", sponsor: "爱心企业配捐", ratio: 1, pool: 1000000, perPledgeCap: 10000 }],
 }, null, 2);
+
+// The form: organisers think in Beijing time (UTC+8) and in yuan; the definition is in ISO times with offset and fen.
+const beijing = value => value ? `${value.length === 16 ? value + ":00" : value}+08:00` : null;
+function rows(text, min, max, make) {
+  return text.split("\n").map(l => l.trim()).filter(Boolean).map((line, i) => {
+    const cells = line.split(/[,，]/).map(c => c.trim());
+    if (cells.length < min || cells.length > max) throw new Error(t("badLine", { n: i + 1, line }));
+    return make(cells);
+  });
+}
+// Amounts the form cannot read go to the server as they are, so its answer names the field.
+const fen = text => text === undefined || text === "" ? undefined : (parseYuan(text) ?? text);
+document.getElementById("campaign-form").addEventListener("submit", async e => {
+  e.preventDefault();
+  let body;
+  try {
+    body = {
+      name: document.getElementById("f-name").value,
+      event: document.getElementById("f-event").value,
+      startsAt: beijing(document.getElementById("f-starts").value),
+      endsAt: beijing(document.getElementById("f-ends").value),
+      projects: rows(document.getElementById("f-projects").value, 3, 3, ([id, name, goal]) => ({ id, name, goal: fen(goal) })),
+      matchingFunds: rows(document.getElementById("f-funds").value, 4, 6, ([id, sponsor, ratio, pool, perPledge, perDonor]) =>
+        ({ id, sponsor, ratio: Number(ratio), pool: fen(pool), perPledgeCap: fen(perPledge), perDonorCap: fen(perDonor) })),
+    };
+  } catch (error) { say(error.message, true); return; }
+  definition.value = JSON.stringify(body, null, 2);
+  const r = await call(`/api/organiser/campaigns/${cid()}`, { method: "PUT", body, key: key() });
+  if (r.ok) { say(`${t("saved")} ${r.data.name}`); listSnapshots(); } else say(problem(r), true);
+});
 
 document.getElementById("def-file").addEventListener("change", async e => {
   const file = e.target.files[0]; if (file) definition.value = await file.text();
