@@ -1,17 +1,15 @@
 #!/usr/bin/env bash
-# Produces the deployable function app in artifacts/functionapp: host.json, one folder per function with
-# its function.json (from the one declaration of each function), and the handler as a self-contained
-# linux-x64 ReadyToRun executable in handler/; plus artifacts/functionapp.zip for zip deploy.
+# Produces the deployable function app: `dotnet publish` of src/Functions (the isolated worker, ReadyToRun for
+# linux-x64, framework-dependent: Flex Consumption provides .NET 10) into artifacts/functionapp, which holds
+# host.json, functions.metadata, worker.config.json and .azurefunctions/ (the Functions host's extensions);
+# plus artifacts/functionapp.zip for a zip deploy. azd runs it as its prepackage hook.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=artifacts/functionapp
 rm -rf "$out" artifacts/functionapp.zip
-echo "==> publishing the handler (self-contained linux-x64, ReadyToRun)"
-dotnet publish src/Functions -c Release -r linux-x64 --self-contained true \
-  -p:PublishReadyToRun=true -p:TieredPGO=true -p:UseSystemResourceKeys=true \
-  -o "$out/handler" --nologo -v quiet
-echo "==> writing host.json and the function folders"
-"$out/handler/GivingDay.Functions" --emit-function-app "$out"
+echo "==> publishing the function app (isolated worker, linux-x64, ReadyToRun)"
+dotnet publish src/Functions -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  -o "$out" --nologo -v quiet
 echo "==> zipping"
 python3 - "$out" artifacts/functionapp.zip <<'PY'
 import os, sys, zipfile
@@ -24,4 +22,5 @@ with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
             with open(path, "rb") as data:
                 z.writestr(info, data.read(), zipfile.ZIP_DEFLATED)
 PY
-echo "==> $(du -sh "$out/handler" | cut -f1) handler, $(du -sh artifacts/functionapp.zip | cut -f1) zip; functions: $(find "$out" -name function.json | wc -l)"
+functions=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$out/functions.metadata")
+echo "==> $(du -sh "$out" | cut -f1) app, $(du -sh artifacts/functionapp.zip | cut -f1) zip; functions in functions.metadata: $functions"

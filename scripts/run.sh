@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs GivingDay locally: Azurite (data in .azurite/), the app standalone on http://127.0.0.1:7071,
+# Runs GivingDay locally: Azurite (data in .azurite/), the standalone host on http://127.0.0.1:7071,
 # a demo 5·8 campaign, and prints the URLs. Ctrl+C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +7,7 @@ source scripts/storage-env.sh
 
 scripts/install-tools.sh
 echo "==> building"
-dotnet build src/Functions -c Release --nologo -v quiet
+dotnet build src/StandaloneHost -c Release --nologo -v quiet
 
 read -r blob queue table <<<"$(free_ports 3)"
 echo "==> starting Azurite on 127.0.0.1:$blob/$queue/$table (data in .azurite/)"
@@ -22,8 +22,8 @@ export Organiser__ApiKey=${Organiser__ApiKey:-dev-organiser-key}
 export Logging__LogLevel__Default=${Logging__LogLevel__Default:-Warning}
 export SnapshotSchedule=${SnapshotSchedule:-"*/30 * * * * *"}
 url=http://127.0.0.1:7071
-echo "==> starting the app (standalone) on $url"
-dotnet src/Functions/bin/Release/net10.0/GivingDay.Functions.dll --urls "$url" &
+echo "==> starting the standalone host on $url"
+dotnet src/StandaloneHost/bin/Release/net10.0/GivingDay.StandaloneHost.dll --urls "$url" &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fs "$url/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
 

@@ -1,5 +1,5 @@
 using GivingDay.Campaigns;
-using GivingDay.Functions.Api;
+using GivingDay.Functions.Http;
 using GivingDay.Json;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
@@ -9,40 +9,34 @@ using GivingDay.Totals;
 
 namespace GivingDay.Functions;
 
-/// <summary>The app's services and routes, apart from hosting.</summary>
+/// <summary>The app's services, the same in both hosts: the Functions worker's Program.cs and the standalone host call this.</summary>
 public static class Composition
 {
-    public static WebApplicationBuilder AddGivingDay(this WebApplicationBuilder builder)
+    public static IServiceCollection AddGivingDay(this IServiceCollection services, IConfiguration configuration, FunctionsHost host)
     {
-        var services = builder.Services;
+        services.AddSingleton(host);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => StorageAccount.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<StorageSetup>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageSetup>());
         services.AddSingleton<StorageCallCounter>();
-        services.AddSingleton(sp => StoragePipelines.Create(sp.GetServices<PipelineDecorator>(), sp.GetRequiredService<StorageCallCounter>()));
+        services.AddSingleton(sp => StoragePipelines.Create(sp.GetServices<PipelineDecorator>()));
         services.AddSingleton<DonorIdentity>();
         services.AddSingleton<CampaignStore>();
         services.AddSingleton<CampaignEditor>();
+        services.AddSingleton<CampaignClosing>();
         services.AddSingleton<PledgeIntake>();
         services.AddSingleton<PledgeRedrive>();
         services.AddSingleton<TotalsProjector>();
         services.AddSingleton<LiveTotals>();
         services.AddSingleton<SnapshotStore>();
+        services.AddSingleton<ProgressSnapshots>();
         services.AddSingleton<FinalSnapshot>();
         services.AddSingleton<OfflineImport>();
         services.AddSingleton<OrganiserKey>();
-        services.AddPledgeRateLimit();
-        services.AddProblemDetails();
+        services.AddSingleton<ClientAddress>();
+        services.AddSingleton<PledgeRateLimit>();
         services.ConfigureHttpJsonOptions(o => GivingDayJson.Configure(o.SerializerOptions));
-        return builder;
-    }
-
-    public static WebApplication MapGivingDay(this WebApplication app)
-    {
-        app.UseRateLimiter();
-        app.MapPublicApi();
-        app.MapOrganiserApi();
-        return app;
+        return services;
     }
 }

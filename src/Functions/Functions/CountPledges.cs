@@ -1,22 +1,14 @@
-using System.Text.Json;
-using GivingDay.Functions.Hosting;
-using GivingDay.Json;
 using GivingDay.Pledges;
-using GivingDay.Storage;
 using GivingDay.Totals;
+using Microsoft.Azure.Functions.Worker;
 
 namespace GivingDay.Functions.Functions;
 
-/// <summary>Queue trigger on the pledge queue: counts a batch of accepted pledges into the live totals.
-/// A failure throws, so the message reappears and after maxDequeueCount lands in pledges-poison.</summary>
-public static class CountPledges
+/// <summary>Counts a batch of accepted pledges into the live totals. A failure throws, so the message reappears, and
+/// after maxDequeueCount it lands in pledges-poison. Counting is exactly once however often a message is delivered.</summary>
+public sealed class CountPledges(TotalsProjector projector)
 {
-    public static readonly QueueFunction Declaration = new("CountPledges", StorageNames.PledgeQueue, RunAsync);
-
-    public static async Task RunAsync(IServiceProvider services, QueueMessageInput message, CancellationToken ct)
-    {
-        var batch = JsonSerializer.Deserialize<PledgeBatchMessage>(message.Text, GivingDayJson.Options)
-            ?? throw new JsonException("empty pledge batch message");
-        await services.GetRequiredService<TotalsProjector>().CountAsync(batch, ct);
-    }
+    [Function(nameof(CountPledges))]
+    public Task Run([QueueTrigger(Triggers.PledgeQueue, Connection = Triggers.Connection)] PledgeBatchMessage message, CancellationToken ct) =>
+        projector.CountAsync(message, ct);
 }

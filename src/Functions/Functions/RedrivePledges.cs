@@ -1,14 +1,13 @@
-using GivingDay.Functions.Hosting;
 using GivingDay.Pledges;
+using Microsoft.Azure.Functions.Worker;
 
 namespace GivingDay.Functions.Functions;
 
-/// <summary>Timer: queues again pledges that were stored but never counted (their enqueue failed, or the
-/// process died between storing and queueing).</summary>
-public static class RedrivePledges
+/// <summary>Timer (RedriveSchedule, default every 15 s): queues again pledges that were stored but never counted
+/// (their enqueue failed, or the process died between storing and queueing).</summary>
+public sealed class RedrivePledges(PledgeRedrive redrive)
 {
-    public static readonly TimerFunction Declaration = new("RedrivePledges", "RedriveSchedule", "*/15 * * * * *", RunAsync);
-
-    public static Task RunAsync(IServiceProvider services, TimerInput timer, CancellationToken ct) =>
-        services.GetRequiredService<PledgeRedrive>().RequeueStaleAsync(ct);
+    [Function(nameof(RedrivePledges))]
+    public Task Run([TimerTrigger("%" + Triggers.RedriveSchedule + "%")] TimerInfo timer, CancellationToken ct) =>
+        redrive.RequeueStaleAsync(ct);
 }

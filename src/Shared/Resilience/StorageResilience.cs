@@ -1,5 +1,7 @@
 using System.Net.Sockets;
+using System.Diagnostics.Metrics;
 using Azure;
+using GivingDay.Storage;
 using Polly;
 using Polly.Registry;
 using Polly.Retry;
@@ -24,7 +26,7 @@ public static class StoragePipelines
 
     public static readonly string[] All = [Storage, IntakeStore, IntakeEnqueue, CountCommit, Blobs];
 
-    public static ResiliencePipelineProvider<string> Create(IEnumerable<PipelineDecorator> decorators, StorageCallCounter counter)
+    public static ResiliencePipelineProvider<string> Create(IEnumerable<PipelineDecorator> decorators)
     {
         var decorate = decorators.ToList();
         var registry = new ResiliencePipelineRegistry<string>();
@@ -41,7 +43,6 @@ public static class StoragePipelines
                     BackoffType = DelayBackoffType.Exponential,
                     UseJitter = true,
                 });
-                builder.AddStrategy(_ => new CountingStrategy(counter), new CountingOptions());
                 // Chaos goes inside the retry, so a test's injected faults are what the retry must absorb.
                 foreach (var d in decorate.Where(d => d.Pipeline == name)) d.Decorate(builder);
             });
@@ -63,23 +64,38 @@ public static class StoragePipelines
 /// <summary>Adds strategies to one named pipeline (tests use it for Polly's chaos strategies).</summary>
 public sealed record PipelineDecorator(string Pipeline, Action<ResiliencePipelineBuilder> Decorate);
 
-/// <summary>Storage calls made by this instance (every attempt through a pipeline, plus the queue listener's
-/// own calls), for /api/organiser/metrics and the benchmark's "storage transactions per pledge".</summary>
-public sealed class StorageCallCounter
+/// <summary>Storage calls made by this process: every HTTP request to the storage account's endpoints, whoever makes
+/// it (the app's own calls through the pipelines, and the WebJobs SDK's queue polling, deletes and lease renewals),
+/// read from .NET's own HTTP client metrics from the counter's first use. For /api/organiser/metrics and the benchmark's calls per pledge.</summary>
+public sealed class StorageCallCounter : IDisposable
 {
     private long _calls;
-    public long Calls => Interlocked.Read(ref _calls);
-    public void Add(int n = 1) => Interlocked.Add(ref _calls, n);
-}
+    private readonly HashSet<(string Host, int Port)> _endpoints;
+    private readonly MeterListener _listener = new();
 
-internal sealed class CountingOptions : ResilienceStrategyOptions;
-
-internal sealed class CountingStrategy(StorageCallCounter counter) : ResilienceStrategy
-{
-    protected override ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
-        Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
+    public StorageCallCounter(StorageAccount account)
     {
-        counter.Add();
-        return callback(context, state);
+        _endpoints = new[] { account.Tables.Uri, account.Queues.Uri, account.Blobs.Uri }.Select(u => (u.Host, u.Port)).ToHashSet();
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "System.Net.Http" && instrument.Name == "http.client.request.duration") listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<double>((_, _, tags, _) => { if (IsStorage(tags)) Interlocked.Increment(ref _calls); });
+        _listener.Start();
     }
+
+    public long Calls => Interlocked.Read(ref _calls);
+
+    private bool IsStorage(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        string? host = null; int? port = null;
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "server.address") host = tag.Value as string;
+            else if (tag.Key == "server.port") port = tag.Value is int p ? p : null;
+        }
+        return host is not null && port is not null && _endpoints.Contains((host, port.Value));
+    }
+
+    public void Dispose() => _listener.Dispose();
 }

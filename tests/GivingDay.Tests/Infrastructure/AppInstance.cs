@@ -1,9 +1,9 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using GivingDay.Functions;
 using GivingDay.Json;
 using GivingDay.Resilience;
+using GivingDay.StandaloneHost;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -13,8 +13,9 @@ using Microsoft.Extensions.Logging;
 
 namespace GivingDay.Tests.Infrastructure;
 
-/// <summary>One running instance of the app, standalone, on a free loopback port, against Azurite.
-/// Several instances with the same prefix share storage, as side-by-side processes would.</summary>
+/// <summary>One running standalone host, on a free loopback port, against Azurite. Several instances with the same
+/// prefix share storage, as side-by-side processes would. <c>listeners: false</c> starts HTTP only (no queue or timer
+/// triggers), for tests that drive counting themselves.</summary>
 public sealed class AppInstance : IAsyncDisposable
 {
     public const string OrganiserKey = "test-organiser-key";
@@ -41,13 +42,13 @@ public sealed class AppInstance : IAsyncDisposable
             ["Organiser:ApiKey"] = OrganiserKey,
             ["Hashing:DonorKey"] = "test-donor-key",
             ["RateLimit:PerClientPerSecond"] = "0",
-            ["Standalone:Listeners"] = listeners ? "true" : "false",
+            [StandaloneApp.TriggersSetting] = listeners ? "true" : "false",
             ["AzureFunctionsJobHost:extensions:queues:maxPollingInterval"] = "00:00:00.200",
             ["AzureFunctionsJobHost:extensions:queues:visibilityTimeout"] = "00:00:00.500",
             ["RedriveSchedule"] = "*/2 * * * * *",
         };
         foreach (var (k, v) in settings ?? []) config[k] = v;
-        var app = GivingDayApp.Build(args ?? ["--urls", "http://127.0.0.1:0"], builder =>
+        var app = StandaloneApp.Build(args ?? ["--urls", "http://127.0.0.1:0"], builder =>
         {
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.ClearProviders();

@@ -1,8 +1,8 @@
-namespace GivingDay.Functions;
+namespace GivingDay.StandaloneHost;
 
-/// <summary>The web pages (wwwroot): campaign list, campaign page, live leaderboard, organiser console.
-/// <c>/config.js</c> tells the pages where the API is (Pages:ApiBase; empty = same origin), so the same files
-/// can be served as static files elsewhere.</summary>
+/// <summary>The web pages (src/Pages, copied to wwwroot): campaign list, campaign page, live leaderboard, organiser
+/// console. In Azure a Static Web App serves the same files. <c>/config.js</c> tells the pages where the API is
+/// (Pages:ApiBase; empty = same origin).</summary>
 public static class Pages
 {
     public static WebApplication MapPages(this WebApplication app)

@@ -1,36 +1,29 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using GivingDay.Campaigns;
-using GivingDay.Functions.Functions;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
 using GivingDay.Snapshots;
 using GivingDay.Totals;
 using GivingDay.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
 
-namespace GivingDay.Functions.Api;
+namespace GivingDay.Functions.Http;
 
-/// <summary>The organiser routes; every one needs the organiser key.</summary>
-public static class OrganiserApi
+/// <summary>The organiser routes. Each one first checks the organiser key.</summary>
+public sealed partial class OrganiserFunctions(
+    OrganiserKey organiserKey, CampaignStore campaigns, CampaignEditor editor, CampaignClosing closing, LiveTotals totals,
+    SnapshotStore snapshots, OfflineImport import, StorageCallCounter calls, TimeProvider clock)
 {
-    public static IEndpointRouteBuilder MapOrganiserApi(this IEndpointRouteBuilder routes)
+    [Function(nameof(PutCampaign))]
+    public async Task<IResult> PutCampaign(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "organiser/campaigns/{campaignId}")] HttpRequest request, string campaignId, CancellationToken ct)
     {
-        var api = routes.MapGroup("/api/organiser").AddEndpointFilter<OrganiserKey>();
-        api.MapPut("/campaigns/{campaignId}", PutCampaign).WithName("PutCampaign");
-        api.MapPost("/campaigns/{campaignId}/close", Close).WithName("CloseCampaign");
-        api.MapGet("/campaigns/{campaignId}/snapshots", ListSnapshots).WithName("ListSnapshots");
-        api.MapGet("/campaigns/{campaignId}/snapshots/{name}", GetSnapshot).WithName("GetSnapshot");
-        api.MapPost("/campaigns/{campaignId}/offline-pledges", ImportOffline).WithName("ImportOfflinePledges");
-        api.MapGet("/metrics", (StorageCallCounter calls) => TypedResults.Ok(new { storageCalls = calls.Calls })).WithName("GetMetrics");
-        return routes;
-    }
-
-    private static async Task<Results<Ok<CampaignView>, Created<CampaignView>, ProblemHttpResult>> PutCampaign(
-        string campaignId, HttpRequest request, CampaignEditor editor, LiveTotals totals, TimeProvider clock, CancellationToken ct)
-    {
+        if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
         var errors = new ValidationErrors();
         JsonElement body;
-        try { body = (await JsonDocument.ParseAsync(request.Body, cancellationToken: ct)).RootElement; }
+        try { using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct); body = document.RootElement.Clone(); }
         catch (JsonException) { errors.Add("body", "must be a JSON campaign definition"); return Problems.Invalid(errors); }
         var definition = CampaignDefinition.Parse(campaignId, body, errors);
         if (definition is null) return Problems.Invalid(errors, "The campaign definition is invalid.");
@@ -47,31 +40,42 @@ public static class OrganiserApi
         }
     }
 
-    /// <summary>Stops intake at once (intake re-reads the campaign before every commit), then the final snapshot
-    /// follows through the campaign-close queue. Closing again is harmless.</summary>
-    private static async Task<Results<Accepted<object>, ProblemHttpResult>> Close(string campaignId, HttpContext http, CancellationToken ct)
+    /// <summary>Stops intake at once; the final snapshot follows through the campaign-close queue. Closing again is harmless.</summary>
+    [Function(nameof(CloseCampaign))]
+    public async Task<IResult> CloseCampaign(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "organiser/campaigns/{campaignId}/close")] HttpRequest request, string campaignId, CancellationToken ct)
     {
-        var closed = await SnapshotProgress.CloseAsync(http.RequestServices, campaignId, ct);
+        if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
+        var closed = await closing.CloseAsync(campaignId, ct);
         if (closed is null) return Problems.NotFound($"No campaign '{campaignId}'.");
         return TypedResults.Accepted($"/api/organiser/campaigns/{campaignId}/snapshots/final",
-            (object)new { campaignId, status = closed.FinalizedAt is null ? "closing" : "finalized", closedAt = closed.ClosedAt });
+            new { campaignId, status = closed.FinalizedAt is null ? "closing" : "finalized", closedAt = closed.ClosedAt });
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<SnapshotInfo>>, ProblemHttpResult>> ListSnapshots(
-        string campaignId, CampaignStore campaigns, SnapshotStore snapshots, CancellationToken ct)
+    [Function(nameof(ListSnapshots))]
+    public async Task<IResult> ListSnapshots(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/campaigns/{campaignId}/snapshots")] HttpRequest request, string campaignId, CancellationToken ct)
     {
+        if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
         if (await campaigns.GetAsync(campaignId, ct) is null) return Problems.NotFound($"No campaign '{campaignId}'.");
         return TypedResults.Ok(await snapshots.ListAsync(campaignId, ct));
     }
 
+    [GeneratedRegex("^[0-9]{8}T[0-9]{6}Z$")]
+    private static partial Regex ProgressStamp();
+
     /// <summary>"final" (JSON, or the ledger with ?format=csv) or a progress snapshot by its stamp, streamed from Blob Storage.</summary>
-    private static async Task<IResult> GetSnapshot(string campaignId, string name, string? format, SnapshotStore snapshots, CancellationToken ct)
+    [Function(nameof(GetSnapshot))]
+    public async Task<IResult> GetSnapshot(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/campaigns/{campaignId}/snapshots/{name}")] HttpRequest request,
+        string campaignId, string name, CancellationToken ct)
     {
+        if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
+        var format = request.Query["format"].ToString() is { Length: > 0 } f ? f : null;
         var csv = format == "csv";
         if (format is not (null or "json" or "csv")) return Problems.Field(400, "Invalid request", "format", "must be json or csv");
         if (csv && name != SnapshotStore.FinalJson) return Problems.Field(400, "Invalid request", "format", "csv is the final ledger: use snapshots/final?format=csv");
-        if (name is not SnapshotStore.FinalJson && !System.Text.RegularExpressions.Regex.IsMatch(name, "^[0-9]{8}T[0-9]{6}Z$"))
-            return Problems.NotFound($"No snapshot '{name}'.");
+        if (name is not SnapshotStore.FinalJson && !ProgressStamp().IsMatch(name)) return Problems.NotFound($"No snapshot '{name}'.");
         var blob = await snapshots.OpenAsync(campaignId, csv ? SnapshotStore.FinalCsv : name, ct);
         if (blob is null) return Problems.NotFound(name == SnapshotStore.FinalJson ? "The final snapshot is written once the campaign is closed and counted." : $"No snapshot '{name}'.");
         return csv
@@ -79,9 +83,12 @@ public static class OrganiserApi
             : TypedResults.Stream(blob.Value.Content, "application/json; charset=utf-8");
     }
 
-    private static async Task<Results<Ok<OfflineImport.Result>, ProblemHttpResult>> ImportOffline(
-        string campaignId, HttpRequest request, CampaignStore campaigns, OfflineImport import, TimeProvider clock, CancellationToken ct)
+    [Function(nameof(ImportOfflinePledges))]
+    public async Task<IResult> ImportOfflinePledges(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "organiser/campaigns/{campaignId}/offline-pledges")] HttpRequest request,
+        string campaignId, CancellationToken ct)
     {
+        if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
         if (request.ContentLength > OfflineImport.MaxBytes) return Problems.Of(413, "Body too large", $"An import is at most {OfflineImport.MaxBytes} bytes.");
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);
@@ -96,4 +103,9 @@ public static class OrganiserApi
         if (pledges is null) return Problems.Invalid(errors, "The file was not imported: fix the rows named and send it again.");
         return TypedResults.Ok(await import.ImportAsync(campaignId, pledges, ct));
     }
+
+    /// <summary>This instance's storage calls, for the benchmark's calls per pledge.</summary>
+    [Function(nameof(GetMetrics))]
+    public IResult GetMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/metrics")] HttpRequest request) =>
+        organiserKey.Reject(request) ?? (IResult)TypedResults.Ok(new { storageCalls = calls.Calls });
 }

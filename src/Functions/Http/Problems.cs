@@ -1,7 +1,7 @@
 using GivingDay.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace GivingDay.Functions.Api;
+namespace GivingDay.Functions.Http;
 
 /// <summary>The one problem+json factory (RFC 9457): status, title, detail, and for field errors an
 /// <c>errors</c> object keyed by field name.</summary>

@@ -3,7 +3,7 @@ using GivingDay.Money;
 using GivingDay.Pledges;
 using GivingDay.Totals;
 
-namespace GivingDay.Functions.Api;
+namespace GivingDay.Functions.Http;
 
 public sealed record ProjectView(string Id, string Name, long Goal);
 public sealed record FundView(string Id, string Sponsor, Ratio Ratio, long Pool, long Remaining, long? PerPledgeCap, long? PerDonorCap,

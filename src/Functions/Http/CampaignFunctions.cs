@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using GivingDay.Campaigns;
+using GivingDay.Json;
+using GivingDay.Totals;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Net.Http.Headers;
+
+namespace GivingDay.Functions.Http;
+
+/// <summary>The public read routes: health, the campaign list, a campaign, and its live leaderboard.</summary>
+public sealed class CampaignFunctions(CampaignStore campaigns, LiveTotals totals, TimeProvider clock)
+{
+    [Function(nameof(Health))]
+    public IResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>
+        TypedResults.Ok(new { status = "ok" });
+
+    [Function(nameof(ListCampaigns))]
+    public async Task<IResult> ListCampaigns([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns")] HttpRequest request, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var list = (await campaigns.ListAsync(ct))
+            .Select(c => new CampaignSummaryView(c.Id, c.Name, c.Event, c.StartsAt, c.EndsAt, c.StatusAt(now)))
+            .OrderBy(c => c.Status == CampaignStatus.Live ? 0 : 1).ThenByDescending(c => c.StartsAt).ToList();
+        return TypedResults.Ok(list);
+    }
+
+    [Function(nameof(GetCampaign))]
+    public async Task<IResult> GetCampaign(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns/{campaignId}")] HttpRequest request, string campaignId, CancellationToken ct)
+    {
+        var campaign = await campaigns.GetAsync(campaignId, ct);
+        if (campaign is null) return Problems.NotFound($"No campaign '{campaignId}'.");
+        var reading = await totals.GetAsync(campaignId, ct);
+        return TypedResults.Ok(CampaignView.Of(campaign, reading.State, clock.GetUtcNow()));
+    }
+
+    private static readonly ConditionalWeakTable<Campaign, string> DefinitionTags = new();
+
+    /// <summary>Served from the instance's cached totals; the ETag changes only when the totals or the definition do,
+    /// so pollers that send If-None-Match get 304 with no body.</summary>
+    [Function(nameof(GetLeaderboard))]
+    public async Task<IResult> GetLeaderboard(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns/{campaignId}/leaderboard")] HttpRequest request, string campaignId, CancellationToken ct)
+    {
+        var by = request.Query["by"].ToString() is { Length: > 0 } b ? b : "total";
+        if (by is not ("total" or "donors")) return Problems.Field(400, "Invalid request", "by", "must be 'total' or 'donors'");
+        var campaign = await campaigns.GetAsync(campaignId, ct);
+        if (campaign is null) return Problems.NotFound($"No campaign '{campaignId}'.");
+        var reading = await totals.GetAsync(campaignId, ct);
+
+        var definition = DefinitionTags.GetValue(campaign, c => Hash(JsonSerializer.Serialize(c, GivingDayJson.Options)));
+        var etag = new EntityTagHeaderValue($"\"{Hash(reading.Version + definition)}-{by}\"");
+        request.HttpContext.Response.Headers.CacheControl = "public, max-age=2";
+        request.HttpContext.Response.Headers.ETag = etag.ToString();
+        if (EntityTagHeaderValue.TryParseList(request.Headers.IfNoneMatch, out var tags)
+            && tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(etag, useStrongComparison: false)))
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        return TypedResults.Ok(LeaderboardView.Of(campaign, reading.State, reading.ReadAt, by == "donors"));
+    }
+
+    private static string Hash(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)))[..20];
+}

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Azure.Data.Tables;
+using GivingDay.Campaigns;
+using GivingDay.Pledges;
+using GivingDay.Resilience;
+using GivingDay.Storage;
+using GivingDay.Validation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+using Polly.Registry;
+
+namespace GivingDay.Functions.Http;
+
+/// <summary>A donor's routes: give (idempotent with Idempotency-Key), and look up a gift's status.</summary>
+public sealed partial class PledgeFunctions(
+    CampaignStore campaigns, PledgeIntake intake, DonorIdentity identity, PledgeRateLimit rateLimit,
+    StorageAccount account, ResiliencePipelineProvider<string> pipelines, TimeProvider clock)
+{
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex IdempotencyKeyPattern();
+
+    [Function(nameof(PostPledge))]
+    public async Task<IResult> PostPledge(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "campaigns/{campaignId}/pledges")] HttpRequest request, string campaignId, CancellationToken ct)
+    {
+        if (rateLimit.Reject(request) is { } limited) return limited;
+        var key = request.Headers["Idempotency-Key"];
+        if (key.Count > 1 || (key.Count == 1 && !IdempotencyKeyPattern().IsMatch(key[0] ?? "")))
+            return Problems.Field(400, "Invalid Idempotency-Key", "Idempotency-Key", "must be 1–64 characters of A-Z, a-z, 0-9, '_' and '-'");
+        if (request.ContentLength > PledgeRequest.MaxBodyBytes) return TooLarge();
+        var body = await ReadBodyAsync(request, ct);
+        if (body is null) return TooLarge();
+
+        var campaign = await campaigns.GetAsync(campaignId, ct);
+        if (campaign is null) return Problems.NotFound($"No campaign '{campaignId}'.");
+
+        var errors = new ValidationErrors();
+        JsonElement json;
+        try { using var document = JsonDocument.Parse(body); json = document.RootElement.Clone(); }
+        catch (JsonException) { errors.Add("body", "must be a JSON object { projectId, amount, donor?, message? }"); return Problems.Invalid(errors); }
+        var valid = PledgeRequest.Parse(json, campaign, errors);
+        if (valid is null) return Problems.Invalid(errors);
+        if (campaign.FindProject(valid.ProjectId) is null)
+            return Problems.Field(404, "Unknown project", "projectId", $"'{valid.ProjectId}' is not a project of this campaign");
+        var now = clock.GetUtcNow();
+        if (!campaign.IsOpenAt(now)) return NotOpen(campaign.StatusAt(now));
+
+        var contactHash = identity.ContactHash(valid.Contact);
+        var pledge = new Pledge(
+            key.Count == 1 ? identity.PledgeIdFor(campaignId, key[0]!) : DonorIdentity.NewPledgeId(),
+            campaignId, valid.ProjectId, valid.Amount, contactHash, DonorIdentity.Mask(valid.Name), valid.Message,
+            Channels.Online, now, valid.Fingerprint(contactHash));
+        var recordActivity = contactHash is not null && campaign.MatchingFunds.Any(f => f.EndsAt > now);
+
+        return await intake.AcceptAsync(pledge, recordActivity, ct) switch
+        {
+            IntakeOutcome.Accepted a => Accepted(a.Pledge),
+            IntakeOutcome.KeyReused => Problems.Of(422, "Idempotency-Key reused", "This Idempotency-Key was used before with a different body."),
+            IntakeOutcome.InFlight => Problems.Of(409, "Request in progress", "A request with this Idempotency-Key is being processed; retry shortly."),
+            IntakeOutcome.NotOpen n => NotOpen(n.Status),
+            _ => throw new InvalidOperationException("unknown intake outcome"),
+        };
+    }
+
+    [Function(nameof(GetPledge))]
+    public async Task<IResult> GetPledge(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns/{campaignId}/pledges/{pledgeId}")] HttpRequest request,
+        string campaignId, string pledgeId, CancellationToken ct)
+    {
+        var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+            await account.Table(StorageNames.LedgerTable).GetEntityIfExistsAsync<TableEntity>(campaignId, LedgerKeys.Pledge(pledgeId), cancellationToken: t), ct);
+        return row.HasValue ? TypedResults.Ok(PledgeStatusView.Of(PledgeRows.FromRow(row.Value!))) : Problems.NotFound($"No pledge '{pledgeId}' in '{campaignId}'.");
+    }
+
+    private static Accepted<PledgeAcceptedView> Accepted(Pledge p)
+    {
+        var statusUrl = $"/api/campaigns/{p.CampaignId}/pledges/{p.Id}";
+        return TypedResults.Accepted(statusUrl, new PledgeAcceptedView(p.Id, "accepted", statusUrl));
+    }
+
+    private static ProblemHttpResult NotOpen(CampaignStatus status) => Problems.Of(409, "Campaign not open",
+        status == CampaignStatus.Draft ? "The campaign has not started yet." : "The campaign is closed and takes no more pledges.");
+
+    private static ProblemHttpResult TooLarge() =>
+        Problems.Of(413, "Body too large", $"A pledge body is at most {PledgeRequest.MaxBodyBytes} bytes.");
+
+    /// <summary>Reads at most the allowed bytes; null when the body is larger.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        var buffer = new byte[PledgeRequest.MaxBodyBytes + 1];
+        var read = 0;
+        int n;
+        while (read < buffer.Length && (n = await request.Body.ReadAsync(buffer.AsMemory(read), ct)) > 0) read += n;
+        return read > PledgeRequest.MaxBodyBytes ? null : buffer[..read];
+    }
+}

@@ -1,0 +1,45 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Configuration;
+
+namespace GivingDay.Functions.Http;
+
+/// <summary>Per-client rate limit on pledge intake: RateLimit:PerClientPerSecond (default 20, 0 = off), a token bucket per
+/// client address. Asked inside the pledge function, so both hosts limit alike.</summary>
+public sealed class PledgeRateLimit : IDisposable
+{
+    public int PerSecond { get; }
+    private readonly ClientAddress _clients;
+    private readonly PartitionedRateLimiter<string>? _limiter;
+
+    public PledgeRateLimit(IConfiguration configuration, ClientAddress clients)
+    {
+        _clients = clients;
+        PerSecond = configuration.GetValue("RateLimit:PerClientPerSecond", 20);
+        if (PerSecond < 0) throw new InvalidOperationException("RateLimit:PerClientPerSecond must be 0 (off) or more");
+        if (PerSecond == 0) return;
+        _limiter = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = PerSecond,
+            TokensPerPeriod = PerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+    }
+
+    /// <summary>A 429 problem (with Retry-After) when this client is over its limit; null when the pledge may proceed.</summary>
+    public ProblemHttpResult? Reject(HttpRequest request)
+    {
+        if (_limiter is null) return null;
+        using var lease = _limiter.AttemptAcquire(_clients.Of(request.HttpContext));
+        if (lease.IsAcquired) return null;
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
+        request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString();
+        return Problems.Of(StatusCodes.Status429TooManyRequests, "Too many requests",
+            $"This client sent more than {PerSecond} pledges in a second; retry after {retryAfter} s.");
+    }
+
+    public void Dispose() => _limiter?.Dispose();
+}

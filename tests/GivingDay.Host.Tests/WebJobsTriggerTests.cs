@@ -1,0 +1,87 @@
+using System.Text.Json;
+using GivingDay.Json;
+using GivingDay.Pledges;
+using GivingDay.Resilience;
+using GivingDay.Storage;
+using GivingDay.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Polly;
+using Polly.Simmy;
+
+namespace GivingDay.Host.Tests;
+
+/// <summary>The standalone host's queue and timer triggers are the WebJobs SDK's, configured by host.json, against Azurite.</summary>
+public class WebJobsTriggerTests
+{
+    [Fact]
+    public async Task A_message_that_always_fails_lands_in_the_poison_queue_after_host_json_max_dequeue_count()
+    {
+        var logs = new CapturedLogs();
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), services: logs.AddTo);
+        var maxDequeueCount = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "host.json")))
+            .RootElement.GetProperty("extensions").GetProperty("queues").GetProperty("maxDequeueCount").GetInt32();
+        var account = app.Get<StorageAccount>();
+        // A batch for a campaign nobody defined: counting it always fails.
+        var message = JsonSerializer.Serialize(new PledgeBatchMessage("no-such-campaign", []), GivingDayJson.Options);
+        await account.Queue(StorageNames.PledgeQueue).SendMessageAsync(message);
+
+        var poison = account.Queues.GetQueueClient(account.Names.PoisonQueue(StorageNames.PledgeQueue));
+        var poisoned = await AppInstance.EventuallyAsync(async () => (await poison.PeekMessagesAsync(10)).Value, m => m.Length == 1, TimeSpan.FromSeconds(90), "poisoned message");
+
+        Assert.Equal(message, poisoned[0].Body.ToString());
+        Assert.Equal(maxDequeueCount, logs.Failed("CountPledges").Count);
+        Assert.Empty((await account.Queue(StorageNames.PledgeQueue).PeekMessagesAsync(1)).Value);
+    }
+
+    [Fact]
+    public async Task Two_hosts_on_one_storage_run_each_timer_occurrence_once()
+    {
+        var prefix = Azurite.UniquePrefix();
+        var every = new Dictionary<string, string?> { ["SnapshotSchedule"] = "*/1 * * * * *" };
+        var (logsA, logsB) = (new CapturedLogs(), new CapturedLogs());
+        await using var a = await AppInstance.StartAsync(prefix, every, logsA.AddTo);
+        await using var b = await AppInstance.StartAsync(prefix, every, logsB.AddTo);
+
+        await AppInstance.EventuallyAsync(() => Task.FromResult(logsA.Executing("SnapshotProgress").Count + logsB.Executing("SnapshotProgress").Count),
+            n => n >= 5, TimeSpan.FromSeconds(90), "five timer occurrences");
+
+        // The timer is a singleton across hosts with the same id and storage: one host holds it, the other runs nothing.
+        var (ranA, ranB) = (logsA.Executing("SnapshotProgress"), logsB.Executing("SnapshotProgress"));
+        Assert.True(ranA.Count == 0 || ranB.Count == 0, $"both hosts ran the timer: {ranA.Count} and {ranB.Count} times");
+        // And each occurrence (one a second) ran once: no two executions for the same second.
+        var starts = ranA.Concat(ranB).Select(e => e.At).Order().ToList();
+        Assert.All(starts.Zip(starts.Skip(1)), p => Assert.True(p.Second - p.First > TimeSpan.FromMilliseconds(300), $"two runs {p.Second - p.First} apart"));
+    }
+
+    [Fact]
+    public async Task Pledges_being_counted_by_a_host_that_stops_are_counted_by_the_other_exactly_once()
+    {
+        var prefix = Azurite.UniquePrefix();
+        await using var survivor = await AppInstance.StartAsync(prefix);
+        // The host that stops is slow to commit, so it holds messages when it goes.
+        var dyingLogs = new CapturedLogs();
+        var dying = await AppInstance.StartAsync(prefix, services: s =>
+        {
+            dyingLogs.AddTo(s);
+            s.AddSingleton(new PipelineDecorator(StoragePipelines.CountCommit, p => p.AddChaosLatency(1.0, TimeSpan.FromSeconds(3))));
+        });
+        var campaign = TestCampaigns.NewId("dies");
+        (await survivor.PutCampaignAsync(campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+
+        var accepted = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            var response = await dying.PledgeAsync(campaign, new { projectId = "zaochan", amount = 1000 + i, donor = new { name = "李四", contact = $"1390000{i:0000}" } });
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+            accepted++;
+        }
+        // Stop the slow host while it is counting: whatever it had taken must not be lost, or counted twice.
+        await AppInstance.EventuallyAsync(() => Task.FromResult(dyingLogs.Executing("CountPledges").Count), n => n > 0, TimeSpan.FromSeconds(60), "the slow host counting");
+        await dying.DisposeAsync();
+
+        var totals = await AppInstance.EventuallyAsync(() => survivor.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard"),
+            t => t.GetProperty("totals").GetProperty("pledges").GetInt64() == accepted, TimeSpan.FromSeconds(120), "every pledge counted");
+        Assert.Equal(Enumerable.Range(0, 40).Sum(i => 1000L + i), totals.GetProperty("totals").GetProperty("raised").GetInt64());
+        Assert.Equal(accepted, totals.GetProperty("totals").GetProperty("donors").GetInt64());
+    }
+}
