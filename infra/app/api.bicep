@@ -1,6 +1,6 @@
 // The function app: a Flex Consumption plan (Linux, scales to zero, per-second billing) and
-// the app on it, running the published GivingDay server as a custom handler. It runs as the
-// user-assigned identity for everything: host storage, the deployment package, telemetry.
+// the app on it, the GivingDay function app on the .NET isolated worker (dotnet-isolated 10.0).
+// It runs as the user-assigned identity for everything: host storage, the deployment package, telemetry.
 
 param planName string
 param name string
@@ -26,6 +26,8 @@ param instanceMemoryMB int
 param maximumInstanceCount int
 
 param snapshotSchedule string
+@description('NCRONTAB of the re-drive timer (the function reads it as %RedriveSchedule%).')
+param redriveSchedule string = '*/15 * * * * *'
 param rateLimitPerClientPerSecond int
 @secure()
 param organiserApiKey string
@@ -86,8 +88,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       }
       // Flex Consumption declares the stack here, not in FUNCTIONS_WORKER_RUNTIME.
       runtime: {
-        name: 'custom'
-        version: '1.0'
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
     }
   }
@@ -102,7 +104,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       AzureWebJobsStorage__clientId: identityClientId
       APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+      // The timers' schedules (%SnapshotSchedule%, %RedriveSchedule%): the host needs them as settings.
       SnapshotSchedule: snapshotSchedule
+      RedriveSchedule: redriveSchedule
       RateLimit__PerClientPerSecond: string(rateLimitPerClientPerSecond)
       Organiser__ApiKey: organiserApiKey
       Hashing__DonorKey: donorHashKey

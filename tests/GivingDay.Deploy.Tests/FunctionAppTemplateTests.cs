@@ -3,7 +3,7 @@ using GivingDay.Deploy.Tests.Infrastructure;
 
 namespace GivingDay.Deploy.Tests;
 
-/// <summary>The function app runs on Flex Consumption as a custom handler, under the user-assigned
+/// <summary>The function app runs on Flex Consumption as a .NET 10 isolated-worker app, under the user-assigned
 /// identity, with host storage reached by that identity and the settings the app reads.</summary>
 public class FunctionAppTemplateTests
 {
@@ -25,12 +25,12 @@ public class FunctionAppTemplateTests
     }
 
     [Fact]
-    public void Function_app_is_a_linux_custom_handler_on_that_plan()
+    public void Function_app_is_a_linux_dotnet_isolated_10_app_on_that_plan()
     {
         Assert.Equal("functionapp,linux", (string?)Site.Json["kind"]);
         Assert.Contains("Microsoft.Web/serverfarms", (string)Site.Properties["serverFarmId"]!);
-        Assert.Equal("custom", (string?)FunctionAppConfig["runtime"]!["name"]);
-        Assert.Equal("1.0", (string?)FunctionAppConfig["runtime"]!["version"]);
+        Assert.Equal("dotnet-isolated", (string?)FunctionAppConfig["runtime"]!["name"]);
+        Assert.Equal("10.0", (string?)FunctionAppConfig["runtime"]!["version"]);
         Assert.True((bool)Site.Properties["httpsOnly"]!);
         // Flex Consumption takes the stack from functionAppConfig and refuses the worker runtime setting.
         Assert.False(AppSettings.ContainsKey("FUNCTIONS_WORKER_RUNTIME"));
@@ -100,6 +100,8 @@ public class FunctionAppTemplateTests
         JsonNode? Default(string setting) => Site.Scope.Resolve(settings[setting]);
 
         Assert.Equal("0 * * * * *", (string?)Default("SnapshotSchedule"));
+        // The timers read %SnapshotSchedule% and %RedriveSchedule%: the Functions host fails a timer whose setting is missing.
+        Assert.Equal("*/15 * * * * *", (string?)Default("RedriveSchedule"));
         Assert.Equal("[string(parameters('rateLimitPerClientPerSecond'))]", (string?)settings["RateLimit__PerClientPerSecond"]);
         Assert.Equal(20, Site.Scope.ValueOfParameter("rateLimitPerClientPerSecond")!.GetValue<int>());
         Assert.True(Site.Scope.IsSecure(TemplateScope.ParameterNamed(settings["Organiser__ApiKey"])!));
@@ -116,6 +118,10 @@ public class FunctionAppTemplateTests
 
         Assert.Equal(["api"], services);
         Assert.Contains(azureYaml, l => l.Trim() == "host: function");
+        // azd publishes the isolated-worker project itself, as it deploys any .NET function app.
+        Assert.Contains(azureYaml, l => l.Trim() == "language: dotnet");
+        Assert.Contains(azureYaml, l => l.Trim() == "project: ./src/Functions");
+        Assert.True(File.Exists(Path.Combine(BicepCli.RepoRoot, "src", "Functions", "GivingDay.Functions.csproj")));
         Assert.Contains("createObject('azd-service-name', 'api')", (string)Site.Json["tags"]!);
     }
 
