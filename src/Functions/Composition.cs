@@ -1,3 +1,4 @@
+using Azure.Core.Serialization;
 using GivingDay.Campaigns;
 using GivingDay.Functions.Http;
 using GivingDay.Json;
@@ -6,6 +7,7 @@ using GivingDay.Resilience;
 using GivingDay.Snapshots;
 using GivingDay.Storage;
 using GivingDay.Totals;
+using Microsoft.Azure.Functions.Worker;
 
 namespace GivingDay.Functions;
 
@@ -39,4 +41,8 @@ public static class Composition
         services.ConfigureHttpJsonOptions(o => GivingDayJson.Configure(o.SerializerOptions));
         return services;
     }
+
+    /// <summary>The worker reads queue messages (the typed parameters of queue functions) with the app's JSON options,
+    /// the same the intake writes them with and the standalone host reads them with.</summary>
+    public static void ConfigureWorker(WorkerOptions options) => options.Serializer = new JsonObjectSerializer(GivingDayJson.Options);
 }

@@ -1,5 +1,6 @@
 using GivingDay.Functions;
 using GivingDay.Functions.Http;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 
@@ -8,4 +9,5 @@ using Microsoft.Extensions.Hosting;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddGivingDay(builder.Configuration, FunctionsHost.Azure);
+builder.Services.Configure<WorkerOptions>(Composition.ConfigureWorker);
 builder.Build().Run();

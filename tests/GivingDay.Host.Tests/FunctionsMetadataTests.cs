@@ -110,7 +110,9 @@ public class FunctionsMetadataTests : IAsyncLifetime
         var text = File.ReadAllText(Path.Combine(Azurite.RepoRoot(), "host.json"));
         var host = JsonDocument.Parse(text).RootElement;
         Assert.Equal("2.0", host.GetProperty("version").GetString());
-        Assert.False(host.TryGetProperty("customHandler", out _));
+        // Only what the isolated worker's host reads: no handler description, no extension bundle (the worker's
+        // extensions are built into the package).
+        Assert.Equal(["extensions", "functionTimeout", "logging", "version"], host.EnumerateObject().Select(p => p.Name).Order());
         Assert.Equal("api", host.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
         Assert.InRange(host.GetProperty("extensions").GetProperty("queues").GetProperty("batchSize").GetInt32(), 1, 32);
         // The same file sits beside the standalone host and configures it.
