@@ -11,7 +11,6 @@ using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Extensions.Timers;
 using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Azure.WebJobs.Host.Executors;
-using Microsoft.Azure.WebJobs.Hosting;
 using WorkerTimerInfo = Microsoft.Azure.Functions.Worker.TimerInfo;
 using WorkerScheduleStatus = Microsoft.Azure.Functions.Worker.ScheduleStatus;
 
@@ -36,9 +35,12 @@ public static class WebJobsTriggers
         });
         var services = builder.Services;
         // The job host (indexing, listeners, singleton locks) starts once storage is reachable, in the background, so
-        // the first HTTP answer does not wait for it.
-        foreach (var jobHostService in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(JobHostService)).ToList())
-            services.Remove(jobHostService);
+        // the first HTTP answer does not wait for it. The SDK's other background services serve the Functions host's
+        // scale controller (a primary-host lease renewed every few seconds, dynamic concurrency, options logging): this
+        // host needs none of them, nor their idle storage calls.
+        foreach (var sdkService in services.Where(d => d.ServiceType == typeof(IHostedService)
+                     && d.ImplementationType?.Assembly.GetName().Name?.StartsWith("Microsoft.Azure.WebJobs", StringComparison.Ordinal) == true).ToList())
+            services.Remove(sdkService);
         services.AddHostedService<JobHostAfterStorage>();
         // Registered after AddTimers: its own monitor does not load against Host.Storage 5 (TypeLoadException).
         services.AddSingleton<ScheduleMonitor, BlobScheduleMonitor>();
