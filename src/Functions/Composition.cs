@@ -38,6 +38,7 @@ public static class Composition
         services.AddSingleton<OrganiserKey>();
         services.AddSingleton<ClientAddress>();
         services.AddSingleton<PledgeRateLimit>();
+        services.AddHealthChecks().AddStorageChecks();
         services.ConfigureHttpJsonOptions(o => GivingDayJson.Configure(o.SerializerOptions));
         return services;
     }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 // function classes everywhere else.
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<HttpFailures>();
 builder.Services.AddGivingDay(builder.Configuration, FunctionsHost.Azure);
 builder.Services.Configure<WorkerOptions>(Composition.ConfigureWorker);
 builder.Build().Run();

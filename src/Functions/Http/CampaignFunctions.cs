@@ -11,13 +11,9 @@ using Microsoft.Net.Http.Headers;
 
 namespace GivingDay.Functions.Http;
 
-/// <summary>The public read routes: health, the campaign list, a campaign, and its live leaderboard.</summary>
+/// <summary>The public read routes: the campaign list, a campaign, and its live leaderboard.</summary>
 public sealed class CampaignFunctions(CampaignStore campaigns, LiveTotals totals, TimeProvider clock)
 {
-    [Function(nameof(Health))]
-    public IResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>
-        TypedResults.Ok(new { status = "ok" });
-
     [Function(nameof(ListCampaigns))]
     public async Task<IResult> ListCampaigns([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns")] HttpRequest request, CancellationToken ct)
     {

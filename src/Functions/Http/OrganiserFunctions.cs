@@ -28,7 +28,10 @@ public sealed partial class OrganiserFunctions(
         var definition = CampaignDefinition.Parse(campaignId, body, errors);
         if (definition is null) return Problems.Invalid(errors, "The campaign definition is invalid.");
 
-        switch (await editor.PutAsync(definition, ct))
+        EditOutcome outcome;
+        try { outcome = await editor.PutAsync(definition, ct); }
+        catch (ConcurrentCampaignChangeException) { return ChangedConcurrently(); }
+        switch (outcome)
         {
             case EditOutcome.Saved saved:
                 var view = CampaignView.Of(saved.Campaign, (await totals.ReadAsync(campaignId)).State, clock.GetUtcNow());
@@ -46,11 +49,16 @@ public sealed partial class OrganiserFunctions(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "organiser/campaigns/{campaignId}/close")] HttpRequest request, string campaignId, CancellationToken ct)
     {
         if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
-        var closed = await closing.CloseAsync(campaignId, ct);
+        Campaign? closed;
+        try { closed = await closing.CloseAsync(campaignId, ct); }
+        catch (ConcurrentCampaignChangeException) { return ChangedConcurrently(); }
         if (closed is null) return Problems.NotFound($"No campaign '{campaignId}'.");
         return TypedResults.Accepted($"/api/organiser/campaigns/{campaignId}/snapshots/final",
             new { campaignId, status = closed.FinalizedAt is null ? "closing" : "finalized", closedAt = closed.ClosedAt });
     }
+
+    private static ProblemHttpResult ChangedConcurrently() =>
+        Problems.Of(409, "Changed concurrently", "Someone else changed this campaign at the same moment; read it again and retry.");
 
     [Function(nameof(ListSnapshots))]
     public async Task<IResult> ListSnapshots(

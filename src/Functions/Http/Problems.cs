@@ -20,4 +20,15 @@ public static class Problems
     }
 
     public static ProblemHttpResult NotFound(string what) => Of(StatusCodes.Status404NotFound, "Not found", what);
+
+    /// <summary>A failure nobody planned for: 500 with a trace id to quote, and nothing of the exception (its text can
+    /// carry storage addresses or data). Both hosts answer with this: the standalone host's exception handler and the
+    /// worker's middleware.</summary>
+    public static ProblemHttpResult Unexpected(HttpContext context)
+    {
+        var traceId = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
+        return TypedResults.Problem("The request could not be completed. Quote the trace id if you report it.",
+            statusCode: StatusCodes.Status500InternalServerError, title: "Unexpected error",
+            extensions: new Dictionary<string, object?> { ["traceId"] = traceId });
+    }
 }

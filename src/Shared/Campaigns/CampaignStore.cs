@@ -53,7 +53,8 @@ public sealed class CampaignStore(StorageAccount account, ResiliencePipelineProv
             {
                 var old = FromRow(existing.Value!);
                 row = ToRow(campaign with { ClosedAt = old.ClosedAt, FinalizedAt = old.FinalizedAt });
-                await _table.UpdateEntityAsync(row, existing.Value!.ETag, TableUpdateMode.Replace, token);
+                try { await _table.UpdateEntityAsync(row, existing.Value!.ETag, TableUpdateMode.Replace, token); }
+                catch (RequestFailedException e) when (e.Status == 412) { throw new ConcurrentCampaignChangeException(); }
                 return false;
             }
             try { await _table.AddEntityAsync(row, token); return true; }
@@ -102,5 +103,5 @@ public sealed class CampaignStore(StorageAccount account, ResiliencePipelineProv
         JsonSerializer.Deserialize<Campaign>(row.GetString("Definition"), GivingDayJson.Options)!;
 }
 
-/// <summary>Two organisers created the same campaign at once; the caller may retry.</summary>
+/// <summary>Two organisers created or replaced the same campaign at once; the caller may retry.</summary>
 public sealed class ConcurrentCampaignChangeException() : Exception("the campaign was changed concurrently; retry");

@@ -22,22 +22,55 @@ public static class Azurite
         var fromEnv = Environment.GetEnvironmentVariable("AzureWebJobsStorage");
         if (!string.IsNullOrWhiteSpace(fromEnv)) return fromEnv;
 
-        var root = RepoRoot();
-        var azurite = Path.Combine(root, "tools", "azurite", "node_modules", ".bin", "azurite");
+        var ports = FreePorts(3);
+        _process = Launch(ports, Directory.CreateTempSubdirectory("givingday-azurite-").FullName);
+        foreach (var port in ports) WaitForPort(port, TimeSpan.FromSeconds(60));
+        return ConnectionStringFor(ports[0], ports[1], ports[2]);
+    }
+
+    private static Process Launch(int[] ports, string data)
+    {
+        var azurite = Path.Combine(RepoRoot(), "tools", "azurite", "node_modules", ".bin", "azurite");
         if (!File.Exists(azurite))
             throw new InvalidOperationException("Azurite is not installed: run scripts/install-tools.sh (or scripts/test.sh).");
-        var ports = FreePorts(3);
-        var data = Directory.CreateTempSubdirectory("givingday-azurite-").FullName;
         var psi = new ProcessStartInfo(azurite,
             $"--silent --location {data} --disableTelemetry --skipApiVersionCheck --blobHost 127.0.0.1 --blobPort {ports[0]} --queueHost 127.0.0.1 --queuePort {ports[1]} --tableHost 127.0.0.1 --tablePort {ports[2]}")
         { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        _process = Process.Start(psi)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine(); _process.BeginErrorReadLine();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { _process.Kill(entireProcessTree: true); } catch { } };
-        foreach (var port in ports) WaitForPort(port, TimeSpan.FromSeconds(60));
-        return ConnectionStringFor(ports[0], ports[1], ports[2]);
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine(); process.BeginErrorReadLine();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { process.Kill(entireProcessTree: true); } catch { } };
+        return process;
+    }
+
+    /// <summary>An Azurite of one test's own, which the test may stop and start again (same ports, same data).</summary>
+    public sealed class Own : IDisposable
+    {
+        private readonly int[] _ports = FreePorts(3);
+        private readonly string _data = Directory.CreateTempSubdirectory("givingday-azurite-own-").FullName;
+        private Process? _process;
+
+        public string ConnectionString => ConnectionStringFor(_ports[0], _ports[1], _ports[2]);
+
+        public static Own Start() { var own = new Own(); own.Restart(); return own; }
+
+        public void Restart()
+        {
+            if (_process is { HasExited: false }) return;
+            _process = Launch(_ports, _data);
+            foreach (var port in _ports) WaitForPort(port, TimeSpan.FromSeconds(60));
+        }
+
+        public void Stop()
+        {
+            if (_process is null) return;
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+            _process = null;
+        }
+
+        public void Dispose() => Stop();
     }
 
     public static string ConnectionStringFor(int blob, int queue, int table) =>

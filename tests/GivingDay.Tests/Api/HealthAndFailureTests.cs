@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using GivingDay.Tests.Infrastructure;
+
+namespace GivingDay.Tests.Api;
+
+/// <summary>Liveness needs nothing; readiness needs storage and says which part fails; an unplanned failure is 500
+/// problem+json with a trace id and nothing of the exception.</summary>
+public class HealthAndFailureTests
+{
+    [Fact]
+    public async Task Readiness_is_503_naming_storage_while_it_is_down_and_200_once_it_is_back()
+    {
+        using var storage = Azurite.Own.Start();
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), new() { ["AzureWebJobsStorage"] = storage.ConnectionString }, listeners: false);
+
+        var ready = await app.Http.GetAsync("/api/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("ready", (await ready.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+
+        storage.Stop();
+        var down = await app.Http.GetAsync("/api/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+        var report = await down.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("unavailable", report.GetProperty("status").GetString());
+        var failing = report.GetProperty("checks").EnumerateArray().Where(c => c.GetProperty("status").GetString() == "failing")
+            .Select(c => c.GetProperty("name").GetString()).Order().ToList();
+        Assert.Equal(["blobs", "queues", "tables"], failing);
+        // Liveness does not depend on storage.
+        Assert.Equal(HttpStatusCode.OK, (await app.Http.GetAsync("/api/health")).StatusCode);
+
+        // A route that needs storage fails as problem+json with a trace id, and no exception text.
+        var failed = await app.Http.GetAsync($"/api/campaigns/{TestCampaigns.NewId()}");
+        Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        Assert.Equal("application/problem+json", failed.Content.Headers.ContentType?.MediaType);
+        var problem = await failed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(500, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("traceId").GetString()));
+        var text = problem.GetRawText();
+        Assert.DoesNotContain("127.0.0.1", text);
+        Assert.DoesNotContain("Exception", text);
+
+        storage.Restart();
+        var back = await AppInstance.EventuallyAsync(() => app.Http.GetAsync("/api/health/ready"), r => r.StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(60), "readiness once storage is back");
+        Assert.Equal("ready", (await back.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+    }
+}
+
+public class ConcurrentCampaignEditTests
+{
+    [Fact]
+    public async Task Organisers_writing_one_campaign_at_once_get_200_201_or_409_and_never_500()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
+        var id = TestCampaigns.NewId("edit");
+
+        var creating = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => app.PutCampaignAsync(id, TestCampaigns.Definition())));
+        Assert.Single(creating, r => r.StatusCode == HttpStatusCode.Created);
+        Assert.All(creating, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.OK, HttpStatusCode.Conflict }));
+
+        var replacing = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => app.PutCampaignAsync(id, TestCampaigns.Definition())));
+        Assert.All(replacing, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.Conflict }));
+        Assert.Contains(replacing, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.All(replacing.Where(r => r.StatusCode == HttpStatusCode.Conflict),
+            r => Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType));
+    }
+}
