@@ -28,6 +28,7 @@ public static class Composition
         services.AddSingleton<CampaignEditor>();
         services.AddSingleton<CampaignClosing>();
         services.AddSingleton<PledgeIntake>();
+        services.AddSingleton<PledgeReplay>();
         services.AddSingleton<PledgeRedrive>();
         services.AddSingleton<TotalsProjector>();
         services.AddSingleton<LiveTotals>();

@@ -21,6 +21,7 @@ public sealed partial class OrganiserFunctions(
         [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "organiser/campaigns/{campaignId}")] HttpRequest request, string campaignId, CancellationToken ct)
     {
         if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
+        if (Problems.UnlessBodyIs(request, "application/json") is { } unsupported) return unsupported;
         var errors = new ValidationErrors();
         JsonElement body;
         try { using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct); body = document.RootElement.Clone(); }
@@ -97,6 +98,7 @@ public sealed partial class OrganiserFunctions(
         string campaignId, CancellationToken ct)
     {
         if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
+        if (Problems.UnlessBodyIs(request, "text/csv", "application/json") is { } unsupported) return unsupported;
         if (request.ContentLength > OfflineImport.MaxBytes) return Problems.Of(413, "Body too large", $"An import is at most {OfflineImport.MaxBytes} bytes.");
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);

@@ -14,7 +14,7 @@ namespace GivingDay.Functions.Http;
 
 /// <summary>A donor's routes: give (idempotent with Idempotency-Key), and look up a gift's status.</summary>
 public sealed partial class PledgeFunctions(
-    CampaignStore campaigns, PledgeIntake intake, DonorIdentity identity, PledgeRateLimit rateLimit,
+    CampaignStore campaigns, PledgeIntake intake, PledgeReplay replay, DonorIdentity identity, PledgeRateLimit rateLimit,
     StorageAccount account, ResiliencePipelineProvider<string> pipelines, TimeProvider clock)
 {
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
@@ -28,6 +28,7 @@ public sealed partial class PledgeFunctions(
         var key = request.Headers["Idempotency-Key"];
         if (key.Count > 1 || (key.Count == 1 && !IdempotencyKeyPattern().IsMatch(key[0] ?? "")))
             return Problems.Field(400, "Invalid Idempotency-Key", "Idempotency-Key", "must be 1–64 characters of A-Z, a-z, 0-9, '_' and '-'");
+        if (Problems.UnlessBodyIs(request, "application/json") is { } unsupported) return unsupported;
         if (request.ContentLength > PledgeRequest.MaxBodyBytes) return TooLarge();
         var body = await ReadBodyAsync(request, ct);
         if (body is null) return TooLarge();
@@ -40,11 +41,16 @@ public sealed partial class PledgeFunctions(
         try { using var document = JsonDocument.Parse(body); json = document.RootElement.Clone(); }
         catch (JsonException) { errors.Add("body", "must be a JSON object { projectId, amount, donor?, message? }"); return Problems.Invalid(errors); }
         var valid = PledgeRequest.Parse(json, campaign, errors);
-        if (valid is null) return Problems.Invalid(errors);
-        if (campaign.FindProject(valid.ProjectId) is null)
-            return Problems.Field(404, "Unknown project", "projectId", $"'{valid.ProjectId}' is not a project of this campaign");
+        // Every bad field in one answer: an unknown project is named beside the others; alone, it is a 404.
+        var projectId = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("projectId", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+        var unknownProject = projectId is { Length: > 0 } && campaign.FindProject(projectId) is null;
+        if (valid is null)
+        {
+            if (unknownProject) errors.Add("projectId", UnknownProject(projectId!));
+            return Problems.Invalid(errors);
+        }
+        if (unknownProject) return Problems.Field(404, "Unknown project", "projectId", UnknownProject(projectId!));
         var now = clock.GetUtcNow();
-        if (!campaign.IsOpenAt(now)) return NotOpen(campaign.StatusAt(now));
 
         var contactHash = identity.ContactHash(valid.Contact);
         var pledge = new Pledge(
@@ -53,7 +59,10 @@ public sealed partial class PledgeFunctions(
             Channels.Online, now, valid.Fingerprint(contactHash));
         var recordActivity = contactHash is not null && campaign.MatchingFunds.Any(f => f.EndsAt > now);
 
-        return await intake.AcceptAsync(pledge, recordActivity, ct) switch
+        var outcome = campaign.IsOpenAt(now) ? await intake.AcceptAsync(pledge, recordActivity, ct) : new IntakeOutcome.NotOpen(campaign.StatusAt(now));
+        // Closed to new pledges, but a replay of a stored one still gets its original answer.
+        if (outcome is IntakeOutcome.NotOpen && key.Count == 1 && await replay.FindAsync(pledge, ct) is { } replayed) outcome = replayed;
+        return outcome switch
         {
             IntakeOutcome.Accepted a => Accepted(a.Pledge),
             IntakeOutcome.KeyReused => Problems.Of(422, "Idempotency-Key reused", "This Idempotency-Key was used before with a different body."),
@@ -62,6 +71,8 @@ public sealed partial class PledgeFunctions(
             _ => throw new InvalidOperationException("unknown intake outcome"),
         };
     }
+
+    private static string UnknownProject(string projectId) => $"'{projectId}' is not a project of this campaign";
 
     [Function(nameof(GetPledge))]
     public async Task<IResult> GetPledge(

@@ -21,6 +21,16 @@ public static class Problems
 
     public static ProblemHttpResult NotFound(string what) => Of(StatusCodes.Status404NotFound, "Not found", what);
 
+    /// <summary>415 unless the body is declared as one of <paramref name="accepted"/> (a charset parameter is fine). A
+    /// body sent as text/plain is what a cross-site form can post, so it is refused before it is read.</summary>
+    public static ProblemHttpResult? UnlessBodyIs(HttpRequest request, params string[] accepted)
+    {
+        var declared = Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type) ? type.MediaType.Value : null;
+        if (declared is not null && accepted.Contains(declared, StringComparer.OrdinalIgnoreCase)) return null;
+        return Field(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Content-Type",
+            $"must be {string.Join(" or ", accepted)}{(declared is null ? "" : $", not {declared}")}");
+    }
+
     /// <summary>A failure nobody planned for: 500 with a trace id to quote, and nothing of the exception (its text can
     /// carry storage addresses or data). Both hosts answer with this: the standalone host's exception handler and the
     /// worker's middleware.</summary>

@@ -45,6 +45,10 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
             foreach (var (fundId, used) in state.FundUsed.Where(u => u.Value > 0))
                 if (definition.MatchingFunds.All(f => f.Id != fundId))
                     errors.Add("matchingFunds", $"fund '{fundId}' has matched {used} fen and cannot be removed");
+            // The books stay whole: a project with counted gifts keeps its id (its name, goal and story may change).
+            foreach (var (projectId, figures) in state.Projects.Where(p => p.Value.Pledges > 0).OrderBy(p => p.Key, StringComparer.Ordinal))
+                if (definition.Projects.All(p => p.Id != projectId))
+                    errors.Add("projects", $"project '{projectId}' has {figures.Pledges} counted gifts (¥{new Money.Money(figures.Raised)}) and cannot be removed or renamed by id");
             if (!errors.IsEmpty) return new EditOutcome.Invalid(errors);
 
             state.FundPools = definition.MatchingFunds.ToDictionary(f => f.Id, f => f.Pool.Fen);
