@@ -15,7 +15,7 @@ pids=($!)
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 wait_for_port 127.0.0.1 "$blob" 60; wait_for_port 127.0.0.1 "$queue" 60; wait_for_port 127.0.0.1 "$table" 60
 export AzureWebJobsStorage; AzureWebJobsStorage=$(azurite_connection "$blob" "$queue" "$table")
-export Organiser__ApiKey=bench-key RateLimit__PerClientPerSecond=0 Logging__LogLevel__Default=Warning
+export Organiser__ApiKey=bench-key Hashing__DonorKey=bench-donor-key RateLimit__PerClientPerSecond=0 Logging__LogLevel__Default=Warning
 dotnet src/StandaloneHost/bin/Release/net10.0/GivingDay.StandaloneHost.dll --urls "http://127.0.0.1:$app" > "$work/app.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$app/api/health" >/dev/null 2>&1 && break; sleep 0.2; done

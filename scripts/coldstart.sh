@@ -19,7 +19,7 @@ python3 - "$out/standalone/GivingDay.StandaloneHost" "$out/empty/EmptyWebApp" "$
 import os, socket, statistics, subprocess, sys, time, urllib.request
 standalone, empty, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 dead = "http://127.0.0.1:9/devstoreaccount1"
-env = dict(os.environ, Logging__LogLevel__Default="None",
+env = dict(os.environ, Logging__LogLevel__Default="None", Organiser__ApiKey="coldstart", Hashing__DonorKey="coldstart",
            AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
                                f"BlobEndpoint={dead};QueueEndpoint={dead};TableEndpoint={dead};")
 def once(binary):

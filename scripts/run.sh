@@ -18,7 +18,7 @@ trap cleanup EXIT INT TERM
 wait_for_port 127.0.0.1 "$blob" 60; wait_for_port 127.0.0.1 "$table" 60; wait_for_port 127.0.0.1 "$queue" 60
 
 export AzureWebJobsStorage; AzureWebJobsStorage=$(azurite_connection "$blob" "$queue" "$table")
-export Organiser__ApiKey=${Organiser__ApiKey:-dev-organiser-key}
+export Organiser__ApiKey=${Organiser__ApiKey:-dev-organiser-key} Hashing__DonorKey=${Hashing__DonorKey:-dev-donor-key}
 export Logging__LogLevel__Default=${Logging__LogLevel__Default:-Warning}
 export SnapshotSchedule=${SnapshotSchedule:-"*/30 * * * * *"}
 url=http://127.0.0.1:7071

@@ -8,6 +8,7 @@ using GivingDay.Snapshots;
 using GivingDay.Storage;
 using GivingDay.Totals;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Options;
 
 namespace GivingDay.Functions;
 
@@ -17,13 +18,14 @@ public static class Composition
     public static IServiceCollection AddGivingDay(this IServiceCollection services, IConfiguration configuration, FunctionsHost host)
     {
         services.AddSingleton(host);
+        services.AddGivingDaySettings();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => StorageAccount.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<StorageSetup>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageSetup>());
         services.AddSingleton<StorageCallCounter>();
         services.AddSingleton(sp => StoragePipelines.Create(sp.GetServices<PipelineDecorator>()));
-        services.AddSingleton<DonorIdentity>();
+        services.AddSingleton(sp => new DonorIdentity(sp.GetRequiredService<IOptions<HashingOptions>>().Value.DonorKey, sp.GetRequiredService<ILogger<DonorIdentity>>()));
         services.AddSingleton<CampaignStore>();
         services.AddSingleton<CampaignEditor>();
         services.AddSingleton<CampaignClosing>();

@@ -2,16 +2,16 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace GivingDay.Functions.Http;
 
 /// <summary>Every organiser function starts by asking this: <c>Authorization: Bearer {Organiser:ApiKey}</c>, compared in
-/// constant time. Without a configured key no request passes. It is called inside the function, so the Functions host
+/// constant time. Without a configured key (Development only) no request passes. It is called inside the function, so the Functions host
 /// and the standalone host check it alike.</summary>
-public sealed class OrganiserKey(IConfiguration configuration)
+public sealed class OrganiserKey(IOptions<OrganiserOptions> options)
 {
-    private readonly byte[]? _key = configuration["Organiser:ApiKey"] is { Length: > 0 } k ? Encoding.UTF8.GetBytes(k) : null;
+    private readonly byte[]? _key = options.Value.ApiKey is { Length: > 0 } k ? Encoding.UTF8.GetBytes(k) : null;
 
     /// <summary>A 401 problem when the request does not carry the key; null when it does.</summary>
     public ProblemHttpResult? Reject(HttpRequest request)

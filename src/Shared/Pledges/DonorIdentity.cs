@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace GivingDay.Pledges;
@@ -13,12 +12,12 @@ public sealed class DonorIdentity
     public const string KeySetting = "Hashing:DonorKey";
     private readonly byte[] _key;
 
-    public DonorIdentity(IConfiguration configuration, ILogger<DonorIdentity> log)
+    /// <summary>Without a key (allowed in Development only: the app's settings check stops the start elsewhere) the
+    /// development key serves, with a warning.</summary>
+    public DonorIdentity(string? key, ILogger<DonorIdentity> log)
     {
-        var key = configuration[KeySetting];
         if (string.IsNullOrWhiteSpace(key))
         {
-            // Local runs and tests only; the deployment sets the key as a secret.
             log.LogWarning("{Setting} is not set: using the development key. Set it in any real deployment.", KeySetting);
             key = "givingday-development-key";
         }

@@ -67,3 +67,26 @@ public class ConcurrentCampaignEditTests
             r => Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType));
     }
 }
+
+public class SettingsAtStartTests
+{
+    [Theory]
+    [InlineData("Organiser:ApiKey", "Organiser__ApiKey")]
+    [InlineData("Hashing:DonorKey", "Hashing__DonorKey")]
+    public async Task A_start_without_a_secret_outside_development_fails_naming_the_setting(string setting, string appSetting)
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() =>
+            AppInstance.StartAsync(Azurite.UniquePrefix(), new() { [setting] = "" }, listeners: false));
+        Assert.Contains(appSetting, failure.Message);
+    }
+
+    [Fact]
+    public async Task In_development_the_app_starts_without_the_secrets()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), new() { ["Organiser:ApiKey"] = "", ["Hashing:DonorKey"] = "" }, listeners: false,
+            args: ["--urls", "http://127.0.0.1:0", "--environment", "Development"]);
+        Assert.Equal(HttpStatusCode.OK, (await app.Http.GetAsync("/api/health")).StatusCode);
+        // No key configured: every organiser route refuses.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.Http.SendAsync(app.Organiser(HttpMethod.Get, $"/api/organiser/campaigns/x/snapshots"))).StatusCode);
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GivingDay.Functions;
+
+/// <summary>The organiser routes' key (app setting Organiser__ApiKey).</summary>
+public sealed class OrganiserOptions
+{
+    public const string Section = "Organiser";
+    public string? ApiKey { get; set; }
+}
+
+/// <summary>The key of the donor contact hashes (app setting Hashing__DonorKey).</summary>
+public sealed class HashingOptions
+{
+    public const string Section = "Hashing";
+    public string? DonorKey { get; set; }
+}
+
+/// <summary>Settings read once, as typed options, and checked when the host starts: outside Development a missing secret
+/// stops the start with a message naming the app setting, instead of every organiser call answering 401 or donors
+/// being hashed with a key anyone can read in this repository.</summary>
+public static class Settings
+{
+    public static IServiceCollection AddGivingDaySettings(this IServiceCollection services)
+    {
+        services.AddOptions<OrganiserOptions>().BindConfiguration(OrganiserOptions.Section)
+            .Validate<IHostEnvironment>((o, env) => !string.IsNullOrWhiteSpace(o.ApiKey) || env.IsDevelopment(),
+                "The app setting Organiser__ApiKey (Organiser:ApiKey) is required outside Development: the organiser routes need a key.")
+            .ValidateOnStart();
+        services.AddOptions<HashingOptions>().BindConfiguration(HashingOptions.Section)
+            .Validate<IHostEnvironment>((o, env) => !string.IsNullOrWhiteSpace(o.DonorKey) || env.IsDevelopment(),
+                "The app setting Hashing__DonorKey (Hashing:DonorKey) is required outside Development: donor contacts are hashed with it.")
+            .ValidateOnStart();
+        return services;
+    }
+}
