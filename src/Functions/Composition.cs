@@ -19,6 +19,7 @@ public static class Composition
     {
         services.AddSingleton(host);
         services.AddGivingDaySettings();
+        services.AddGivingDayTelemetry(configuration, host);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => StorageAccount.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<StorageSetup>();

@@ -5,6 +5,7 @@ using GivingDay.Campaigns;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
 using GivingDay.Storage;
+using GivingDay.Telemetry;
 using GivingDay.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
@@ -23,6 +24,13 @@ public sealed partial class PledgeFunctions(
     [Function(nameof(PostPledge))]
     public async Task<IResult> PostPledge(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "campaigns/{campaignId}/pledges")] HttpRequest request, string campaignId, CancellationToken ct)
+    {
+        var answer = await GiveAsync(request, campaignId, ct);
+        GivingDayTelemetry.PledgeAnswered((answer as IStatusCodeHttpResult)?.StatusCode ?? 200);
+        return answer;
+    }
+
+    private async Task<IResult> GiveAsync(HttpRequest request, string campaignId, CancellationToken ct)
     {
         if (rateLimit.Reject(request) is { } limited) return limited;
         var key = request.Headers["Idempotency-Key"];

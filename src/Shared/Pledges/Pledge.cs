@@ -83,4 +83,6 @@ public static class PledgeRows
 }
 
 /// <summary>The pledge queue's message: a batch of accepted pledges of one campaign, as intake committed them.</summary>
-public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge> Pledges);
+/// <summary>The pledge queue's message. <paramref name="TraceParent"/> (W3C) continues the trace of the request that
+/// stored the first of these pledges into the counting step.</summary>
+public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge> Pledges, string? TraceParent = null);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Azure;
@@ -8,6 +9,7 @@ using GivingDay.Campaigns;
 using GivingDay.Json;
 using GivingDay.Resilience;
 using GivingDay.Storage;
+using GivingDay.Telemetry;
 using Microsoft.Extensions.Logging;
 using Polly.Registry;
 
@@ -53,7 +55,7 @@ public sealed class PledgeIntake : IAsyncDisposable
         _flushers = new(() => Enumerable.Range(0, FlushesInFlight).Select(_ => Task.Run(FlushLoop)).ToArray());
     }
 
-    private sealed record Pending(Pledge Pledge, bool RecordActivity, TaskCompletionSource<IntakeOutcome> Done);
+    private sealed record Pending(Pledge Pledge, bool RecordActivity, TaskCompletionSource<IntakeOutcome> Done, ActivityContext Trace);
 
     /// <summary>Stores the pledge durably, then queues it. The answer comes once the pledge is stored.</summary>
     public async Task<IntakeOutcome> AcceptAsync(Pledge pledge, bool recordActivity, CancellationToken ct)
@@ -62,7 +64,7 @@ public sealed class PledgeIntake : IAsyncDisposable
         try
         {
             _ = _flushers.Value;
-            var pending = new Pending(pledge, recordActivity, new(TaskCreationOptions.RunContinuationsAsynchronously));
+            var pending = new Pending(pledge, recordActivity, new(TaskCreationOptions.RunContinuationsAsynchronously), Activity.Current?.Context ?? default);
             await _pending.Writer.WriteAsync(pending, ct);
             // Not cancelled with the request: once queued for commit the pledge may be stored, and the
             // answer must then say so (a retry with the same key gets the same answer either way).
@@ -96,6 +98,11 @@ public sealed class PledgeIntake : IAsyncDisposable
 
     private async Task FlushAsync(string campaignId, List<Pending> items, CancellationToken ct)
     {
+        // The first request's trace continues through the commit and the queue message to counting; the others link to it.
+        using var activity = GivingDayTelemetry.Source.StartActivity("store pledges", ActivityKind.Internal, items[0].Trace,
+            links: items.Skip(1).Where(i => i.Trace != default).Select(i => new ActivityLink(i.Trace)));
+        activity?.SetTag("givingday.campaign", campaignId);
+        activity?.SetTag("givingday.pledges", items.Count);
         // Read fresh, once per flush: a close on any instance stops intake here at once.
         var campaign = await _campaigns.GetAsync(campaignId, ct, fresh: true);
         var now = _clock.GetUtcNow();
@@ -207,7 +214,7 @@ public sealed class PledgeIntake : IAsyncDisposable
     {
         try
         {
-            var text = JsonSerializer.Serialize(new PledgeBatchMessage(campaignId, pledges), GivingDayJson.Options);
+            var text = JsonSerializer.Serialize(new PledgeBatchMessage(campaignId, pledges, Activity.Current?.Id), GivingDayJson.Options);
             await _pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(
                 async token => await _queue.SendMessageAsync(text, token), ct);
         }

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Diagnostics.Metrics;
 using Azure;
 using GivingDay.Storage;
+using GivingDay.Telemetry;
 using Polly;
 using Polly.Registry;
 using Polly.Retry;
@@ -70,31 +71,45 @@ public sealed record PipelineDecorator(string Pipeline, Action<ResiliencePipelin
 public sealed class StorageCallCounter : IDisposable
 {
     private long _calls;
-    private readonly HashSet<(string Host, int Port)> _endpoints;
+    private readonly Dictionary<(string Host, int Port), string> _services;
     private readonly MeterListener _listener = new();
 
     public StorageCallCounter(StorageAccount account)
     {
-        _endpoints = new[] { account.Tables.Uri, account.Queues.Uri, account.Blobs.Uri }.Select(u => (u.Host, u.Port)).ToHashSet();
+        _services = new Dictionary<(string, int), string>
+        {
+            [(account.Tables.Uri.Host, account.Tables.Uri.Port)] = "table",
+            [(account.Queues.Uri.Host, account.Queues.Uri.Port)] = "queue",
+            [(account.Blobs.Uri.Host, account.Blobs.Uri.Port)] = "blob",
+        };
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (instrument.Meter.Name == "System.Net.Http" && instrument.Name == "http.client.request.duration") listener.EnableMeasurementEvents(instrument);
         };
-        _listener.SetMeasurementEventCallback<double>((_, _, tags, _) => { if (IsStorage(tags)) Interlocked.Increment(ref _calls); });
+        _listener.SetMeasurementEventCallback<double>((_, _, tags, _) => Count(tags));
         _listener.Start();
     }
 
     public long Calls => Interlocked.Read(ref _calls);
 
-    private bool IsStorage(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    private void Count(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        string? host = null; int? port = null;
+        string? host = null, method = null; int? port = null, status = null;
         foreach (var tag in tags)
         {
-            if (tag.Key == "server.address") host = tag.Value as string;
-            else if (tag.Key == "server.port") port = tag.Value is int p ? p : null;
+            switch (tag.Key)
+            {
+                case "server.address": host = tag.Value as string; break;
+                case "server.port": port = tag.Value as int?; break;
+                case "http.request.method": method = tag.Value as string; break;
+                case "http.response.status_code": status = tag.Value as int?; break;
+            }
         }
-        return host is not null && port is not null && _endpoints.Contains((host, port.Value));
+        if (host is null || port is null || !_services.TryGetValue((host, port.Value), out var service)) return;
+        Interlocked.Increment(ref _calls);
+        var outcome = status switch { null or >= 500 => "server_error", >= 400 => "client_error", _ => "ok" };
+        GivingDayTelemetry.StorageCalls.Add(1, new KeyValuePair<string, object?>("service", service),
+            new KeyValuePair<string, object?>("method", method), new KeyValuePair<string, object?>("outcome", outcome));
     }
 
     public void Dispose() => _listener.Dispose();

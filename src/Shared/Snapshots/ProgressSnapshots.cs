@@ -1,4 +1,5 @@
 using GivingDay.Campaigns;
+using GivingDay.Telemetry;
 using GivingDay.Totals;
 
 namespace GivingDay.Snapshots;
@@ -22,6 +23,9 @@ public sealed class ProgressSnapshots(CampaignStore campaigns, CampaignClosing c
             if (status == CampaignStatus.Live)
             {
                 var reading = await totals.ReadAsync(campaign.Id);
+                foreach (var fund in campaign.MatchingFunds)
+                    GivingDayTelemetry.FundRemaining.Record(reading.State.FundPools.GetValueOrDefault(fund.Id, fund.Pool.Fen) - reading.State.Used(fund.Id),
+                        new KeyValuePair<string, object?>("campaign", campaign.Id), new KeyValuePair<string, object?>("fund", fund.Id));
                 var snapshot = ProgressSnapshot.Of(campaign, reading.State, reading.ReadAt);
                 await snapshots.CreateAsync(campaign.Id, SnapshotStore.Stamp(tick), snapshot.ToJson(), "application/json; charset=utf-8", reading.ReadAt, ct);
             }
