@@ -9,7 +9,8 @@ public sealed record ProjectView(string Id, string Name, long Goal);
 public sealed record FundView(string Id, string Sponsor, Ratio Ratio, long Pool, long Remaining, long? PerPledgeCap, long? PerDonorCap,
     DateTimeOffset StartsAt, DateTimeOffset EndsAt, IReadOnlyList<string> ProjectIds);
 public sealed record CampaignView(string Id, string Name, string Event, DateTimeOffset StartsAt, DateTimeOffset EndsAt, CampaignStatus Status,
-    string Currency, long MinPledge, long MaxPledge, IReadOnlyList<ProjectView> Projects, IReadOnlyList<FundView> MatchingFunds)
+    string Currency, long MinPledge, long MaxPledge, IReadOnlyList<ProjectView> Projects, IReadOnlyList<FundView> MatchingFunds,
+    DateTimeOffset? ClosedAt, DateTimeOffset? FinalizedAt)
 {
     public static CampaignView Of(Campaign c, TotalsState totals, DateTimeOffset now) => new(
         c.Id, c.Name, c.Event, c.StartsAt, c.EndsAt, c.StatusAt(now), Campaign.Currency, c.MinPledge.Fen, c.MaxPledge.Fen,
@@ -18,7 +19,7 @@ public sealed record CampaignView(string Id, string Name, string Event, DateTime
         {
             var pool = totals.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen);
             return new FundView(f.Id, f.Sponsor, f.Ratio, pool, pool - totals.Used(f.Id), f.PerPledgeCap?.Fen, f.PerDonorCap?.Fen, f.StartsAt, f.EndsAt, f.ProjectIds);
-        }).ToList());
+        }).ToList(), c.ClosedAt, c.FinalizedAt);
 }
 
 public sealed record CampaignSummaryView(string Id, string Name, string Event, DateTimeOffset StartsAt, DateTimeOffset EndsAt, CampaignStatus Status);

@@ -1,6 +1,7 @@
 import { call, campaignIdFromPath, newKey } from "./api.js";
 import { t, setUpLanguageSwitch } from "./i18n.js";
 import { yuan, parseYuan, percent } from "./money.js";
+import { beijing } from "./time.js";
 
 const id = campaignIdFromPath();
 const form = document.getElementById("pledge");
@@ -18,7 +19,14 @@ function renderCampaign() {
   document.getElementById("title").textContent = campaign.name;
   document.title = `${campaign.name} · GivingDay`;
   document.getElementById("dates").textContent =
-    `${t("status_" + campaign.status)} · ${new Date(campaign.startsAt).toLocaleString()} – ${new Date(campaign.endsAt).toLocaleString()}`;
+    `${t("status_" + campaign.status)} · ${beijing(campaign.startsAt)} – ${beijing(campaign.endsAt)}`;
+  // Only a live campaign takes gifts: otherwise the form is disabled and says why.
+  const open = campaign.status === "live";
+  for (const control of form.elements) control.disabled = !open;
+  const notice = document.getElementById("notice");
+  notice.hidden = open;
+  notice.textContent = campaign.status === "draft" ? t("notStarted", { t: beijing(campaign.startsAt) })
+    : campaign.status === "finalized" ? t("finalizedNotice") : open ? "" : t("closedNotice");
   const select = document.getElementById("projectId");
   const chosen = select.value;
   select.replaceChildren(...campaign.projects.map(p => new Option(p.name, p.id)));

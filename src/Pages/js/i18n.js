@@ -1,7 +1,10 @@
 // Chinese first; English on request. The choice is kept in localStorage.
 const dict = {
   "zh-CN": {
-    appName: "GivingDay 公益日", lang: "English", liveCampaigns: "正在进行的活动", noCampaigns: "暂无活动",
+    appName: "GivingDay 公益日", lang: "English", liveCampaigns: "公益活动", noCampaigns: "暂无活动",
+    group_live: "正在进行", group_draft: "即将开始", group_ended: "已结束",
+    notStarted: "活动尚未开始，{t} 开始接受捐赠。", closedNotice: "活动已结束，不再接受捐赠。感谢每一份爱心！", finalizedNotice: "活动已结项，不再接受捐赠。最终结果见排行榜。",
+    finalResults: "最终结果", closedAt: "结束于 {t}", finalizedAt: "结项于 {t}",
     status_live: "进行中", status_draft: "未开始", status_closed: "已结束", status_finalized: "已结项",
     goal: "目标", raised: "已筹", matched: "配捐", total: "合计", donors: "人次", pledges: "笔数",
     project: "项目", amount: "金额（元）", name: "姓名（选填，公开时将部分隐藏）", anonymous: "匿名捐赠",
@@ -20,7 +23,10 @@ const dict = {
     f_projects: "项目（每行：编号, 名称, 目标金额（元））", f_funds: "配捐（每行：编号, 企业, 比例, 资金池（元）[, 单笔上限（元）, 每人上限（元）]）", badLine: "第 {n} 行格式不对：{line}", kind_progress: "进度", kind_final: "结项", time: "时间", size: "大小", unauthorized: "密钥不正确。"
   },
   en: {
-    appName: "GivingDay", lang: "中文", liveCampaigns: "Live campaigns", noCampaigns: "No campaigns yet",
+    appName: "GivingDay", lang: "中文", liveCampaigns: "Campaigns", noCampaigns: "No campaigns yet",
+    group_live: "Live now", group_draft: "Upcoming", group_ended: "Ended",
+    notStarted: "Not open yet: gifts are taken from {t}.", closedNotice: "This campaign has ended and takes no more gifts. Thank you!", finalizedNotice: "This campaign is finalized and takes no more gifts; see the final results.",
+    finalResults: "Final results", closedAt: "Closed {t}", finalizedAt: "Finalized {t}",
     status_live: "live", status_draft: "not started", status_closed: "closed", status_finalized: "finalized",
     goal: "Goal", raised: "Raised", matched: "Matched", total: "Total", donors: "Donors", pledges: "Gifts",
     project: "Project", amount: "Amount (yuan)", name: "Name (optional, shown masked)", anonymous: "Give anonymously",

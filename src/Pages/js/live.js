@@ -1,10 +1,11 @@
 import { call, campaignIdFromPath } from "./api.js";
 import { t, setUpLanguageSwitch } from "./i18n.js";
 import { yuan, percent } from "./money.js";
+import { beijing } from "./time.js";
 
 const id = campaignIdFromPath();
 let by = new URLSearchParams(location.search).get("by") === "donors" ? "donors" : "total";
-let etag = null, board = null, timer = null;
+let etag = null, board = null, timer = null, campaign = null;
 
 function render() {
   if (!board) return;
@@ -35,7 +36,12 @@ function render() {
     li.textContent = `${g.name ?? t("anonymousDonor")} → ${project} ${yuan(g.amount)}${g.message ? " · " + g.message : ""}`;
     return li;
   }));
-  document.getElementById("updated").textContent = t("updated", { t: new Date(board.asOf).toLocaleTimeString() });
+  // A finished campaign's board is its final result, with the time it ended.
+  const ended = campaign && ["closed", "finalized"].includes(campaign.status);
+  document.getElementById("board-title").textContent = ended ? t("finalResults") : t("leaderboard");
+  document.getElementById("updated").textContent = campaign?.finalizedAt ? t("finalizedAt", { t: beijing(campaign.finalizedAt) })
+    : campaign?.closedAt ? t("closedAt", { t: beijing(campaign.closedAt) })
+    : t("updated", { t: beijing(board.asOf, { date: false }) });
   document.getElementById("by-total").setAttribute("aria-pressed", String(by === "total"));
   document.getElementById("by-donors").setAttribute("aria-pressed", String(by === "donors"));
 }
@@ -44,7 +50,11 @@ async function poll() {
   const headers = etag ? { "If-None-Match": etag } : {};
   try {
     const r = await fetch(`${(window.GIVINGDAY_CONFIG?.apiBase ?? "").replace(/\/$/, "")}/api/campaigns/${encodeURIComponent(id)}/leaderboard?by=${by}`, { headers });
-    if (r.status === 200) { etag = r.headers.get("ETag"); board = await r.json(); render(); }
+    if (r.status === 200) {
+      etag = r.headers.get("ETag"); board = await r.json();
+      if (Date.now() - campaignReadAt > 30_000) await readCampaign();
+      render();
+    }
   } catch { /* next poll */ }
   schedule();
 }
@@ -63,9 +73,14 @@ for (const [button, value] of [["by-total", "total"], ["by-donors", "donors"]])
     poll();
   });
 
-(async () => {
+// The campaign (name, and whether it has ended) is read at start and again at most every 30 s while figures change.
+let campaignReadAt = 0;
+async function readCampaign() {
+  campaignReadAt = Date.now();
   const c = await call(`/api/campaigns/${encodeURIComponent(id)}`);
-  document.getElementById("title").textContent = c.ok ? c.data.name : id;
-  poll();
-})();
+  if (c.ok) campaign = c.data;
+  document.getElementById("title").textContent = campaign?.name ?? id;
+}
+
+(async () => { await readCampaign(); poll(); })();
 setUpLanguageSwitch(render);
