@@ -39,7 +39,7 @@ public sealed class CheckpointStore(LedgerStore store)
         {
             ["TreeSize"] = checkpoint.TreeSize,
             ["RootHash"] = checkpoint.RootHash,
-            ["Timestamp"] = checkpoint.Timestamp,
+            ["SignedAt"] = checkpoint.Timestamp,
             ["Signature"] = checkpoint.Signature,
             ["KeyId"] = checkpoint.KeyId,
         };
@@ -65,6 +65,6 @@ public sealed class CheckpointStore(LedgerStore store)
         await store.GetRowAsync(campaignId, LedgerRows.Checkpoint(treeSize), ct) is { } row ? From(row) : null;
 
     private static Checkpoint From(TableEntity row) => new(
-        row.PartitionKey, row.GetInt64("TreeSize") ?? 0, row.GetString("RootHash") ?? "", row.GetString("Timestamp") ?? "",
+        row.PartitionKey, row.GetInt64("TreeSize") ?? 0, row.GetString("RootHash") ?? "", row.GetString("SignedAt") ?? "",
         row.GetString("Signature") ?? "", row.GetString("KeyId") ?? "");
 }

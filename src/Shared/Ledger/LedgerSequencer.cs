@@ -55,7 +55,7 @@ public sealed class LedgerSequencer(LedgerStore store, ILogger<LedgerSequencer> 
                 // Another sequencer moved the head, or this step committed but its answer was lost: read again.
                 verify = true;
                 log.LogDebug("Sequencing {Campaign} lost a race ({Message}); reading again", campaignId, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Clamp(attempt, 1, 10))), ct);
             }
         }
     }
