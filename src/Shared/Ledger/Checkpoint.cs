@@ -28,41 +28,55 @@ public sealed record Checkpoint(string CampaignId, long TreeSize, string RootHas
     public string ETag => $"\"{TreeSize}-{Convert.ToHexStringLower(Convert.FromBase64String(RootHash))[..16]}\"";
 }
 
-/// <summary>Checkpoints are stored one row per tree size (create-only), newest first.</summary>
+/// <summary>Checkpoints are stored one row per tree size (create-only), and the latest again in one row that only
+/// ever moves forward, so every read is a point read.</summary>
 public sealed class CheckpointStore(LedgerStore store)
 {
-    /// <summary>Stores the checkpoint unless one of that size exists; returns the stored one.</summary>
+    /// <summary>Stores the checkpoint unless one of that size exists, and moves the latest forward to it; returns the
+    /// stored one (an earlier one of the same size stands).</summary>
     public async Task<Checkpoint> PublishAsync(Checkpoint checkpoint, CancellationToken ct)
     {
         await store.EnsureCreatedAsync(ct);
-        var row = new TableEntity(checkpoint.CampaignId, LedgerRows.Checkpoint(checkpoint.TreeSize))
-        {
-            ["TreeSize"] = checkpoint.TreeSize,
-            ["RootHash"] = checkpoint.RootHash,
-            ["SignedAt"] = checkpoint.Timestamp,
-            ["Signature"] = checkpoint.Signature,
-            ["KeyId"] = checkpoint.KeyId,
-        };
+        var pipeline = store.Pipelines.GetPipeline(StoragePipelines.Storage);
         try
         {
-            await store.Pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t => await store.Table.AddEntityAsync(row, t), ct);
-            return checkpoint;
+            await pipeline.ExecuteAsync(async t => await store.Table.AddEntityAsync(Row(checkpoint, LedgerRows.Checkpoint(checkpoint.TreeSize)), t), ct);
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
             // Another tick (or this one, with its answer lost) published this size first: that one stands.
-            return await AtAsync(checkpoint.CampaignId, checkpoint.TreeSize, ct) ?? checkpoint;
+            checkpoint = await AtAsync(checkpoint.CampaignId, checkpoint.TreeSize, ct) ?? checkpoint;
+        }
+        for (var attempt = 0; ; attempt++)
+        {
+            var latest = await store.GetRowAsync(checkpoint.CampaignId, LedgerRows.LatestCheckpoint, ct);
+            if (latest is not null && (latest.GetInt64("TreeSize") ?? 0) >= checkpoint.TreeSize) return checkpoint;
+            try
+            {
+                var row = Row(checkpoint, LedgerRows.LatestCheckpoint);
+                await pipeline.ExecuteAsync(async t => latest is null
+                    ? await store.Table.AddEntityAsync(row, t)
+                    : await store.Table.UpdateEntityAsync(row, latest.ETag, TableUpdateMode.Replace, t), ct);
+                return checkpoint;
+            }
+            catch (RequestFailedException e) when (e.Status is 409 or 412 && attempt < 20) { }
         }
     }
 
-    public async Task<Checkpoint?> LatestAsync(string campaignId, CancellationToken ct)
-    {
-        var rows = await store.RangeAsync(campaignId, "c|", "c}", ct, take: 1);
-        return rows.Count == 0 ? null : From(rows[0]);
-    }
+    public async Task<Checkpoint?> LatestAsync(string campaignId, CancellationToken ct) =>
+        await store.GetRowAsync(campaignId, LedgerRows.LatestCheckpoint, ct) is { } row ? From(row) : null;
 
     public async Task<Checkpoint?> AtAsync(string campaignId, long treeSize, CancellationToken ct) =>
         await store.GetRowAsync(campaignId, LedgerRows.Checkpoint(treeSize), ct) is { } row ? From(row) : null;
+
+    private static TableEntity Row(Checkpoint c, string rowKey) => new(c.CampaignId, rowKey)
+    {
+        ["TreeSize"] = c.TreeSize,
+        ["RootHash"] = c.RootHash,
+        ["SignedAt"] = c.Timestamp,
+        ["Signature"] = c.Signature,
+        ["KeyId"] = c.KeyId,
+    };
 
     private static Checkpoint From(TableEntity row) => new(
         row.PartitionKey, row.GetInt64("TreeSize") ?? 0, row.GetString("RootHash") ?? "", row.GetString("SignedAt") ?? "",

@@ -38,11 +38,10 @@ public sealed class LedgerReader(LedgerStore store, CheckpointStore checkpoints,
         var views = new List<LedgerEntryView>();
         if (stop > start)
         {
-            var rows = await store.RangeAsync(campaignId, LedgerRows.EntryTile(start / LedgerRows.TileWidth),
-                LedgerRows.EntryTile((stop - 1) / LedgerRows.TileWidth + 1), ct);
-            foreach (var row in rows)
+            var rows = await store.EntryTilesAsync(campaignId, start / LedgerRows.TileWidth, (stop - 1) / LedgerRows.TileWidth, ct);
+            foreach (var (tile, row) in rows)
             {
-                var tileStart = long.Parse(row.RowKey[2..], System.Globalization.CultureInfo.InvariantCulture) * LedgerRows.TileWidth;
+                var tileStart = tile * LedgerRows.TileWidth;
                 var index = tileStart;
                 foreach (var json in LedgerStore.EntriesOf(row))
                 {

@@ -79,13 +79,13 @@ public sealed class LedgerSource(StorageAccount account, LedgerStore store, Resi
         if (readFrom < size)
         {
             var firstTile = readFrom / LedgerRows.TileWidth;
-            var rows = await store.RangeAsync(campaignId, LedgerRows.EntryTile(firstTile), "e}", ct, ["RowKey", "PledgeIds"]);
+            var rows = await store.EntryTilesAsync(campaignId, firstTile, (size - 1) / LedgerRows.TileWidth, ct, ["PledgeIds"]);
             lock (known)
             {
                 if (known.End == readFrom)
-                    foreach (var row in rows)
+                    foreach (var (tile, row) in rows)
                     {
-                        var tileStart = long.Parse(row.RowKey[2..], System.Globalization.CultureInfo.InvariantCulture) * LedgerRows.TileWidth;
+                        var tileStart = tile * LedgerRows.TileWidth;
                         var ids = LedgerStore.PledgeIdsOf(row);
                         for (var i = 0; i < ids.Length; i++)
                             if (tileStart + i == known.End) known.Ids.Add(ids[i]);
