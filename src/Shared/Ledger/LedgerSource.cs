@@ -7,12 +7,44 @@ using Polly.Registry;
 
 namespace GivingDay.Ledger;
 
-/// <summary>Finds a campaign's counted pledges that are not in its public ledger yet, in sequencing order (countedAt,
-/// then acceptedAt, then pledge id). A tick looks at pledge rows counted since a little before the ledger's
+/// <summary>Where a tick finds newly counted pledges: by scanning counted pledge rows (works with counting as it is),
+/// or from sequencing markers that counting writes in its own transaction (cheaper: see <see cref="LedgerMarkers"/>).</summary>
+public enum LedgerSourceMode { Scan, Markers }
+
+/// <summary>What a tick found: the entries to sequence, in order, and the markers to delete once they are sequenced.</summary>
+public sealed record LedgerPending(IReadOnlyList<PendingEntry> Entries, IReadOnlyList<TableEntity> Markers);
+
+/// <summary>The sequencing marker: one row per counting step, in the <c>ledger</c> table's campaign partition, added in
+/// the counting transaction beside the pledges it counts, holding their ledger entries (canonical JSON, one per line).
+/// The ledger tick reads the <c>s|</c> range, sequences the entries and deletes the markers.</summary>
+public static class LedgerMarkers
+{
+    public const string Prefix = "s|";
+    public const string End = "s}";
+
+    public static TableEntity Row(string campaignId, DateTimeOffset countedAt, IEnumerable<LedgerEntry> entries) =>
+        new(campaignId, $"{Prefix}{countedAt.UtcTicks:D19}|{Guid.NewGuid():N}")
+        {
+            ["Entries"] = string.Join('\n', entries.Select(e => e.CanonicalJson())),
+        };
+
+    public static DateTimeOffset CountedAtOf(TableEntity marker) =>
+        new(long.Parse(marker.RowKey.AsSpan(Prefix.Length, 19), System.Globalization.CultureInfo.InvariantCulture), TimeSpan.Zero);
+
+    public static IEnumerable<LedgerEntry> EntriesOf(TableEntity marker) =>
+        marker.GetString("Entries") is { Length: > 0 } text ? text.Split('\n').Select(LedgerEntry.Parse) : [];
+}
+
+/// <summary>Finds a campaign's counted pledges that are not in its public ledger yet, in sequencing order.
+/// <para>Scan mode (counting as it is today): a tick looks at pledge rows counted since a little before the ledger's
 /// high-water mark (counting stamps countedAt before its transaction commits, and instances' clocks differ), and
-/// leaves out those among them already sequenced, known from the ledger's recent entries. A full sweep looks at
-/// every counted pledge: for the final checkpoint, and now and then as a safety net.</summary>
-public sealed class LedgerSource(StorageAccount account, LedgerStore store, ResiliencePipelineProvider<string> pipelines)
+/// leaves out those among them already sequenced, known from the ledger's recent entries; order: countedAt,
+/// acceptedAt, pledge id. A full sweep looks at every counted pledge: for the final checkpoint, and now and then as
+/// a safety net.</para>
+/// <para>Markers mode: a tick reads the markers counting wrote (order: marker key, then position), no scan; a full
+/// sweep also scans, for pledges counted before counting wrote markers.</para>
+/// Whatever is found twice is still sequenced once: the sequencer refuses a pledge id it has.</summary>
+public sealed class LedgerSource(StorageAccount account, LedgerStore store, ResiliencePipelineProvider<string> pipelines, LedgerOptions options)
 {
     /// <summary>How far before the high-water mark a tick looks again. Less than <see cref="LedgerSequencer.MarkRetention"/>.</summary>
     public static readonly TimeSpan LookBack = TimeSpan.FromMinutes(2);
@@ -31,7 +63,47 @@ public sealed class LedgerSource(StorageAccount account, LedgerStore store, Resi
         public long End => Start + Ids.Count;
     }
 
-    public async Task<IReadOnlyList<PendingEntry>> PendingAsync(string campaignId, bool fullSweep, CancellationToken ct)
+    public async Task<LedgerPending> PendingAsync(string campaignId, bool fullSweep, CancellationToken ct)
+    {
+        var markers = options.Source == LedgerSourceMode.Markers ? await MarkersAsync(campaignId, ct) : [];
+        var fromMarkers = markers.SelectMany(m => LedgerMarkers.EntriesOf(m).Select(e => new PendingEntry(e, LedgerMarkers.CountedAtOf(m)))).ToList();
+        if (options.Source == LedgerSourceMode.Markers && !fullSweep) return new LedgerPending(fromMarkers, markers);
+        var scanned = await ScanAsync(campaignId, fullSweep, ct);
+        return new LedgerPending(fromMarkers.Concat(scanned).DistinctBy(p => p.Entry.PledgeId).ToList(), markers);
+    }
+
+    /// <summary>Deletes markers whose entries are sequenced (a marker already gone is fine).</summary>
+    public async Task AcknowledgeAsync(string campaignId, IReadOnlyList<TableEntity> markers, CancellationToken ct)
+    {
+        var pipeline = pipelines.GetPipeline(StoragePipelines.Storage);
+        foreach (var chunk in markers.Chunk(100))
+        {
+            try
+            {
+                await pipeline.ExecuteAsync(async t => await _pledges.SubmitTransactionAsync(
+                    chunk.Select(m => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(campaignId, m.RowKey), Azure.ETag.All)), t), ct);
+            }
+            catch (Exception e) when (e is Azure.RequestFailedException { Status: 404 } || TransactionReplies.IsUnreadableFailure(e))
+            {
+                foreach (var m in chunk)
+                    try { await pipeline.ExecuteAsync(async t => await _pledges.DeleteEntityAsync(campaignId, m.RowKey, Azure.ETag.All, t), ct); }
+                    catch (Azure.RequestFailedException gone) when (gone.Status == 404) { }
+            }
+        }
+    }
+
+    private async Task<List<TableEntity>> MarkersAsync(string campaignId, CancellationToken ct)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {LedgerMarkers.Prefix} and RowKey lt {LedgerMarkers.End}");
+        return await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+        {
+            var rows = new List<TableEntity>();
+            await foreach (var row in _pledges.QueryAsync<TableEntity>(filter, cancellationToken: t)) rows.Add(row);
+            return rows.OrderBy(r => r.RowKey, StringComparer.Ordinal).ToList();
+        }, ct);
+    }
+
+    private async Task<IReadOnlyList<PendingEntry>> ScanAsync(string campaignId, bool fullSweep, CancellationToken ct)
     {
         var head = await store.HeadAsync(campaignId, ct);
         DateTimeOffset? since = fullSweep || head.HighWater is null ? null : head.HighWater.Value - LookBack;

@@ -8,7 +8,8 @@ public sealed class LedgerTick(LedgerSource source, LedgerSequencer sequencer, C
     public async Task<Checkpoint?> RunAsync(string campaignId, CancellationToken ct, bool fullSweep = false)
     {
         var pending = await source.PendingAsync(campaignId, fullSweep, ct);
-        var head = await sequencer.AppendAsync(campaignId, pending, ct);
+        var head = await sequencer.AppendAsync(campaignId, pending.Entries, ct);
+        await source.AcknowledgeAsync(campaignId, pending.Markers, ct);
         if (head.TreeSize == 0) return null;
         var latest = await checkpoints.LatestAsync(campaignId, ct);
         if (latest is not null && latest.TreeSize >= head.TreeSize) return latest;

@@ -162,6 +162,40 @@ public class LedgerStorageTests
     }
 
     [Fact]
+    public async Task Markers_from_counting_are_sequenced_once_by_racing_ticks_and_then_deleted()
+    {
+        var prefix = Azurite.UniquePrefix();
+        var a = new LedgerInstance(prefix, source: "markers");
+        var b = new LedgerInstance(prefix, source: "markers");
+        const string campaign = "markers";
+        var counted = new List<LedgerEntry>();
+        for (var round = 0; round < 3; round++)
+        {
+            var batch = Enumerable.Range(round * 200, 200).Select(i => Entry(i)).ToList();
+            await WriteCountedPledgesAsync(a.Account, campaign, batch.Select(e => (e, DateTimeOffset.UtcNow)));
+            await WriteMarkersAsync(a.Account, campaign, batch, DateTimeOffset.UtcNow);
+            counted.AddRange(batch);
+            // A marker left behind by a tick that sequenced but died before deleting it: sequenced once all the same.
+            if (round == 2) await WriteMarkersAsync(a.Account, campaign, counted.Take(30), DateTimeOffset.UtcNow);
+            await Task.WhenAll(Task.Run(() => a.Tick.RunAsync(campaign, default)), Task.Run(() => b.Tick.RunAsync(campaign, default)));
+        }
+        // Counted before counting wrote markers: only a full sweep finds them.
+        var older = Enumerable.Range(5000, 7).Select(i => Entry(i)).ToList();
+        await WriteCountedPledgesAsync(a.Account, campaign, older.Select(e => (e, DateTimeOffset.UtcNow.AddHours(-2))));
+        Assert.Equal(600, (await a.Tick.RunAsync(campaign, default))!.TreeSize);
+        Assert.Equal(607, (await b.Tick.RunAsync(campaign, default, fullSweep: true))!.TreeSize);
+
+        var stored = await StoredEntriesAsync(a, campaign);
+        Assert.Equal(counted.Concat(older).Select(e => e.CanonicalJson()).Order(StringComparer.Ordinal), stored.Order(StringComparer.Ordinal));
+        // Within the markers' order: the first 200 entries are round one's, in the order counting listed them.
+        Assert.Equal(counted.Take(200).Select(e => e.CanonicalJson()), stored.Take(200));
+        var left = await a.Account.Table(GivingDay.Storage.StorageNames.LedgerTable).QueryAsync<TableEntity>(
+            $"PartitionKey eq '{campaign}' and RowKey ge 's|' and RowKey lt 's}}'").ToListAsync();
+        Assert.Empty(left);
+        Assert.Equal(Reference(stored).Root(607), (await a.Store.HeadAsync(campaign, default)).Root);
+    }
+
+    [Fact]
     public async Task Reader_answers_expected_states_as_outcomes()
     {
         var ledger = new LedgerInstance(Azurite.UniquePrefix());

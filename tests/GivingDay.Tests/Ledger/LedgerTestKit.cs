@@ -24,12 +24,13 @@ public sealed class LedgerInstance
     public LedgerReader Reader { get; }
     public LedgerTick Tick { get; }
 
-    public LedgerInstance(string prefix, IEnumerable<PipelineDecorator>? chaos = null)
+    public LedgerInstance(string prefix, IEnumerable<PipelineDecorator>? chaos = null, string source = "scan")
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = Azurite.ConnectionString,
             ["Storage:NamePrefix"] = prefix,
+            [LedgerOptions.SourceSetting] = source,
         }).Build();
         Account = StorageAccount.FromConfiguration(config);
         var pipelines = StoragePipelines.Create(chaos ?? [], new StorageCallCounter());
@@ -37,7 +38,7 @@ public sealed class LedgerInstance
         Checkpoints = new CheckpointStore(Store);
         Signer = new CheckpointSigner(Account, pipelines, LedgerOptions.FromConfiguration(config), TimeProvider.System, NullLogger<CheckpointSigner>.Instance);
         Sequencer = new LedgerSequencer(Store, NullLogger<LedgerSequencer>.Instance);
-        Source = new LedgerSource(Account, Store, pipelines);
+        Source = new LedgerSource(Account, Store, pipelines, LedgerOptions.FromConfiguration(config));
         Reader = new LedgerReader(Store, Checkpoints, TimeProvider.System);
         Tick = new LedgerTick(Source, Sequencer, Signer, Checkpoints);
     }
@@ -89,6 +90,16 @@ public static class LedgerTestKit
                 }
                 return new TableTransactionAction(TableTransactionActionType.Add, row);
             }).ToList());
+    }
+
+    /// <summary>Sequencing markers as counting would add them to its steps (here in their own transactions), 48 pledges each.</summary>
+    public static async Task WriteMarkersAsync(StorageAccount account, string campaignId, IEnumerable<LedgerEntry> entries, DateTimeOffset countedAt)
+    {
+        var table = account.Table(StorageNames.LedgerTable);
+        await table.CreateIfNotExistsAsync();
+        var i = 0;
+        foreach (var step in entries.Chunk(48))
+            await table.AddEntityAsync(LedgerMarkers.Row(campaignId, countedAt.AddMilliseconds(i++), step));
     }
 
     /// <summary>The checkpoint's signature, checked with the published PEM alone (not the signer's key object).</summary>
