@@ -17,6 +17,10 @@ public static class LedgerRoutes
     /// <summary>GET → <see cref="LedgerPublicKey"/>.</summary>
     public const string PublicKey = "ledger/public-key";
 
+    /// <summary>Where the pledge status points a donor for the proof of their gift (against the latest checkpoint).</summary>
+    public static string ProofUrl(string campaignId, string pledgeId) =>
+        $"/api/campaigns/{Uri.EscapeDataString(campaignId)}/ledger/proof?pledgeId={Uri.EscapeDataString(pledgeId)}";
+
     /// <summary>Entries per page when the caller asks for more (or names no end).</summary>
     public const int MaxPageSize = 1000;
 
@@ -57,4 +61,7 @@ public sealed record InclusionProofView(long LeafIndex, long TreeSize, IReadOnly
 public sealed record ConsistencyProofView(long First, long Second, IReadOnlyList<string> ConsistencyPath);
 
 /// <summary>What the pledge status route adds once the pledge is in a published checkpoint.</summary>
-public sealed record PledgeLedgerView(long LeafIndex, string ProofUrl);
+public sealed record PledgeLedgerView(long LeafIndex, string ProofUrl)
+{
+    public static PledgeLedgerView Of(string campaignId, string pledgeId, long leafIndex) => new(leafIndex, LedgerRoutes.ProofUrl(campaignId, pledgeId));
+}

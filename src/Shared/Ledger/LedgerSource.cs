@@ -47,7 +47,7 @@ public static class LedgerMarkers
 public sealed class LedgerSource(StorageAccount account, LedgerStore store, ResiliencePipelineProvider<string> pipelines, LedgerOptions options)
 {
     /// <summary>How far before the high-water mark a tick looks again. Less than <see cref="LedgerSequencer.MarkRetention"/>.</summary>
-    public static readonly TimeSpan LookBack = TimeSpan.FromMinutes(2);
+    public static readonly TimeSpan LookBack = TimeSpan.FromSeconds(30);
 
     private static readonly string[] Columns =
         ["RowKey", "ProjectId", "Amount", "MaskedName", "Channel", "AcceptedAt", "Counted", "Matched", "FundId", "CountedAt"];

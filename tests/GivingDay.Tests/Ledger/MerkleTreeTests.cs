@@ -65,6 +65,8 @@ public class MerkleTreeTests
         Assert.Equal("{\"pledgeId\":\"p2\",\"projectId\":\"weixinyuan\",\"amount\":100,\"matched\":0,\"fundId\":null,\"channel\":\"offline\",\"maskedName\":null,\"acceptedAt\":\"2026-05-08T01:00:00.000Z\"}", entries[1].CanonicalJson());
         Assert.Equal("{\"pledgeId\":\"p3\",\"projectId\":\"songwanjia\",\"amount\":5000000,\"matched\":0,\"fundId\":null,\"channel\":\"online\",\"maskedName\":\"A\\\"\\\\\\n\\u0001*\",\"acceptedAt\":\"2026-05-08T01:02:03.004Z\"}", entries[2].CanonicalJson());
         foreach (var e in entries) Assert.Equal(e, LedgerEntry.Parse(e.CanonicalJson()));
+        // Computed outside .NET (python3: sha256(b"\x00" + entry bytes)), and shown in docs/ledger.md.
+        Assert.Equal("36ea90ccc5c9a0de50f6f2915e5c76d325023f91f56e84e639f9505989ccd7f4", Convert.ToHexStringLower(entries[0].LeafHash()));
 
         var bytes = entries.Select(e => e.CanonicalBytes()).ToList();
         var reference = new ReferenceMerkle(bytes);
