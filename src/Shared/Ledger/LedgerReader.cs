@@ -100,8 +100,12 @@ public sealed class LedgerReader(LedgerStore store, CheckpointStore checkpoints,
     public async Task<byte[]> RootAtAsync(string campaignId, long treeSize, CancellationToken ct) =>
         treeSize == 0 ? MerkleTree.EmptyRoot() : (await store.RangeHashesAsync(campaignId, [new LeafRange(0, treeSize)], ct))[0];
 
+    /// <summary>Ids come from URLs: anything but a plain id cannot be in the ledger (and must not reach storage as a key).</summary>
+    private static bool PlainId(string id) => id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
     private async Task<long?> SequencedIndexAsync(string campaignId, string pledgeId, CancellationToken ct)
     {
+        if (!PlainId(campaignId) || !PlainId(pledgeId)) return null;
         if (_indexes.TryGetValue((campaignId, pledgeId), out var known)) return known;
         var row = await store.GetRowAsync(campaignId, LedgerRows.PledgeIndex(pledgeId), ct, ["Index"]);
         if (row?.GetInt64("Index") is not { } index) return null;
@@ -113,6 +117,7 @@ public sealed class LedgerReader(LedgerStore store, CheckpointStore checkpoints,
     /// <summary>The latest checkpoint, from a one-second cache unless the caller asks about a size beyond it.</summary>
     private async Task<Checkpoint?> LatestAsync(string campaignId, long? needSize, CancellationToken ct)
     {
+        if (!PlainId(campaignId)) return null;
         var now = clock.GetUtcNow();
         if (_latest.TryGetValue(campaignId, out var cached) && now - cached.ReadAt < LatestFor
             && (needSize is null || cached.Checkpoint is { } c && c.TreeSize >= needSize)) return cached.Checkpoint;

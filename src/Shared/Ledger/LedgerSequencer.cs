@@ -68,7 +68,7 @@ public sealed class LedgerSequencer(LedgerStore store, ILogger<LedgerSequencer> 
         var dirty = new Dictionary<string, Func<TableEntity>>();
         var actions = new List<TableTransactionAction>();
         var taken = 0;
-        var maxCounted = head.Marks.FirstOrDefault(m => m.SizeBefore == callStart)?.MaxCountedAt ?? DateTimeOffset.MinValue;
+        var maxCounted = head.Marks.FirstOrDefault(m => m.SizeBefore == callStart)?.MaxCountedAt ?? head.HighWater ?? DateTimeOffset.UnixEpoch;
         // Room for the head, one pledge row per entry, and every tile the entries touch (at most one more per stratum each).
         while (taken < pending.Count && 1 + taken + 1 + dirty.Count + frontier.Strata + 1 <= MaxActions)
         {
