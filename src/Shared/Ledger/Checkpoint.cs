@@ -24,7 +24,8 @@ public sealed record Checkpoint(string CampaignId, long TreeSize, string RootHas
     public static string TimestampOf(DateTimeOffset at) =>
         at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    /// <summary>A checkpoint of one size never changes, so its tag is its size and root.</summary>
+    /// <summary>A checkpoint of one size never changes, so its tag is its size and root (an HTTP header, not a field).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string ETag => $"\"{TreeSize}-{Convert.ToHexStringLower(Convert.FromBase64String(RootHash))[..16]}\"";
 }
 

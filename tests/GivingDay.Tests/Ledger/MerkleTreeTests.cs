@@ -149,3 +149,23 @@ public class MerkleTreeTests
         Assert.False(MerkleTree.VerifyConsistency(40, 50, before, tampered.Root(50), Resolve(leaves, MerkleTree.ConsistencyRanges(40, 50))));
     }
 }
+
+public class LedgerShapesTests
+{
+    [Fact]
+    public void Route_answers_have_exactly_the_documented_fields()
+    {
+        static string[] Keys(object value) => System.Text.Json.JsonSerializer.SerializeToElement(value, GivingDay.Json.GivingDayJson.Options)
+            .EnumerateObject().Select(p => p.Name).ToArray();
+        Assert.Equal(["campaignId", "treeSize", "rootHash", "timestamp", "signature", "keyId"], Keys(new Checkpoint("c", 1, "r", "t", "s", "k")));
+        Assert.Equal(["leafIndex", "treeSize", "auditPath"], Keys(new InclusionProofView(0, 1, [])));
+        Assert.Equal(["first", "second", "consistencyPath"], Keys(new ConsistencyProofView(1, 1, [])));
+        Assert.Equal(["entries", "next"], Keys(new LedgerEntriesPage([], null)));
+        Assert.Equal(["index", "leafHash", "entry"], Keys(new LedgerEntryView(0, "h", LedgerEntryFields.Of(LedgerTestKit.Entry(1)))));
+        Assert.Equal(["pledgeId", "projectId", "amount", "matched", "fundId", "channel", "maskedName", "acceptedAt"], Keys(LedgerEntryFields.Of(LedgerTestKit.Entry(1))));
+        Assert.Equal(["keyId", "algorithm", "signatureFormat", "publicKeyPem"], Keys(new LedgerPublicKey("k", "a", "f", "p")));
+        // The entry as the route shows it serialises, key by key, to its canonical form.
+        var entry = LedgerTestKit.Entry(3);
+        Assert.Equal(entry.CanonicalJson(), System.Text.Json.JsonSerializer.Serialize(LedgerEntryFields.Of(entry), GivingDay.Json.GivingDayJson.Options));
+    }
+}

@@ -69,4 +69,31 @@ public class VerifierTests
         Assert.Contains("NOT VERIFIED: check \"root\" failed", result.Output);
         Assert.False(File.Exists(state));
     }
+
+    [Fact]
+    public async Task Verifier_catches_a_history_rewritten_and_re_signed_with_the_real_key()
+    {
+        var ledger = new LedgerInstance(Azurite.UniquePrefix());
+        const string campaign = "verify-rewritten";
+        await ledger.Sequencer.AppendAsync(campaign, Pending(0, 200), default);
+        await ledger.CheckpointAsync(campaign);
+        await using var host = await LedgerRouteHost.StartAsync(ledger);
+        var state = Path.Combine(Directory.CreateTempSubdirectory("givingday-verify-").FullName, "seen.json");
+
+        // What a donor saw at size 150 was a ledger whose first 150 entries differ (a gift since removed), signed
+        // with the same key: the operator cannot make today's ledger agree with it.
+        var other = Reference(Enumerable.Range(0, 150).Select(i => (i == 7 ? Entry(7) with { Amount = new(88_800) } : Entry(i)).CanonicalJson()));
+        var forged = await ledger.Signer.SignAsync(campaign, 150, other.Root(150), default);
+        await File.WriteAllTextAsync(state, System.Text.Json.JsonSerializer.Serialize(new[] { forged }, GivingDay.Json.GivingDayJson.Options));
+        var rewritten = await VerifyAsync(host.BaseAddress, campaign, state);
+        Assert.Equal(1, rewritten.Exit);
+        Assert.Contains("NOT VERIFIED: check \"history 150\" failed", rewritten.Output);
+
+        // A checkpoint seen before that is larger than today's: the ledger shrank.
+        var larger = await ledger.Signer.SignAsync(campaign, 500, other.Root(150), default);
+        await File.WriteAllTextAsync(state, System.Text.Json.JsonSerializer.Serialize(new[] { larger }, GivingDay.Json.GivingDayJson.Options));
+        var shrunk = await VerifyAsync(host.BaseAddress, campaign, state);
+        Assert.Equal(1, shrunk.Exit);
+        Assert.Contains("NOT VERIFIED: check \"checkpoint 500\" failed", shrunk.Output);
+    }
 }
