@@ -60,7 +60,11 @@ public sealed class LedgerVerifier(HttpClient http)
         while (next is { } start && start < latest.TreeSize)
         {
             var page = await GetAsync($"api/campaigns/{id}/ledger/entries?start={start}&end={latest.TreeSize}", ct);
-            if (!report.Add($"entries from {start}", page is not null, "page fetched")) return report;
+            if (page is null)
+            {
+                report.Add($"entries from {start}", false, "the entries page could not be fetched");
+                return report;
+            }
             foreach (var e in page!.Value.GetProperty("entries").EnumerateArray())
             {
                 var index = e.GetProperty("index").GetInt64();

@@ -47,10 +47,10 @@ public sealed class LedgerReader(LedgerStore store, CheckpointStore checkpoints,
                 {
                     if (index >= start && index < stop)
                     {
-                        // The leaf hash shown is computed from the stored text, never copied from storage: an altered entry
-                        // then fails against the signed root wherever it is checked.
+                        // The leaf hash shown is computed from the stored text, never copied from storage, and the entry is
+                        // shown even if it is not canonical: an altered entry then fails wherever it is checked.
                         var leaf = MerkleTree.LeafHash(System.Text.Encoding.UTF8.GetBytes(json));
-                        views.Add(new LedgerEntryView(index, Convert.ToBase64String(leaf), LedgerEntryFields.Of(LedgerEntry.Parse(json))));
+                        views.Add(new LedgerEntryView(index, Convert.ToBase64String(leaf), LedgerEntryFields.Of(LedgerEntry.Parse(json, strict: false))));
                     }
                     index++;
                 }

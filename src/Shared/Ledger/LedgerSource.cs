@@ -32,7 +32,7 @@ public static class LedgerMarkers
         new(long.Parse(marker.RowKey.AsSpan(Prefix.Length, 19), System.Globalization.CultureInfo.InvariantCulture), TimeSpan.Zero);
 
     public static IEnumerable<LedgerEntry> EntriesOf(TableEntity marker) =>
-        marker.GetString("Entries") is { Length: > 0 } text ? text.Split('\n').Select(LedgerEntry.Parse) : [];
+        marker.GetString("Entries") is { Length: > 0 } text ? text.Split('\n').Select(e => LedgerEntry.Parse(e)) : [];
 }
 
 /// <summary>Finds a campaign's counted pledges that are not in its public ledger yet, in sequencing order.

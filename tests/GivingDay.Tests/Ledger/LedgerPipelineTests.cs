@@ -43,7 +43,7 @@ public class LedgerPipelineTests
 
         // Exactly the accepted pledges, once each, and the figures of the totals.
         Assert.Equal(ids.Count, final.TreeSize);
-        var entries = (await StoredEntriesAsync(tickers[1], campaign)).Select(LedgerEntry.Parse).ToList();
+        var entries = (await StoredEntriesAsync(tickers[1], campaign)).Select(e => LedgerEntry.Parse(e)).ToList();
         Assert.Equal(ids.Order(StringComparer.Ordinal), entries.Select(e => e.PledgeId).Order(StringComparer.Ordinal));
         var totals = board.GetProperty("totals");
         Assert.Equal(totals.GetProperty("raised").GetInt64(), entries.Sum(e => e.Amount.Fen));

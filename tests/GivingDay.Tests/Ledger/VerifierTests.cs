@@ -71,6 +71,24 @@ public class VerifierTests
     }
 
     [Fact]
+    public async Task Verifier_names_the_entry_whose_stored_text_is_not_canonical()
+    {
+        var ledger = new LedgerInstance(Azurite.UniquePrefix());
+        const string campaign = "verify-reformatted";
+        await ledger.Sequencer.AppendAsync(campaign, Pending(0, 70), default);
+        await ledger.CheckpointAsync(campaign);
+        var row = (await ledger.Store.Table.GetEntityAsync<TableEntity>(campaign, LedgerRows.EntryTile(0))).Value;
+        row[LedgerRows.EntryProperty(9)] = Entry(9).CanonicalJson().Replace(",\"amount\":", ", \"amount\": ");
+        await ledger.Store.Table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Merge);
+
+        await using var host = await LedgerRouteHost.StartAsync(ledger);
+        var state = Path.Combine(Directory.CreateTempSubdirectory("givingday-verify-").FullName, "seen.json");
+        var result = await VerifyAsync(host.BaseAddress, campaign, state);
+        Assert.Equal(1, result.Exit);
+        Assert.Contains("NOT VERIFIED: check \"entry 9 leaf hash\" failed", result.Output);
+    }
+
+    [Fact]
     public async Task Verifier_catches_a_history_rewritten_and_re_signed_with_the_real_key()
     {
         var ledger = new LedgerInstance(Azurite.UniquePrefix());
