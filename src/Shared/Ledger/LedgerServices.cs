@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GivingDay.Ledger;
+
+/// <summary>One line for the host: <c>services.AddLedger()</c> (needs StorageAccount, the pipelines and a TimeProvider registered).</summary>
+public static class LedgerServices
+{
+    public static IServiceCollection AddLedger(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => LedgerOptions.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<LedgerStore>();
+        services.AddSingleton<CheckpointStore>();
+        services.AddSingleton<CheckpointSigner>();
+        services.AddSingleton<LedgerSource>();
+        services.AddSingleton<LedgerSequencer>();
+        services.AddSingleton<LedgerReader>();
+        services.AddSingleton<LedgerTick>();
+        return services;
+    }
+}
