@@ -110,6 +110,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       RateLimit__PerClientPerSecond: string(rateLimitPerClientPerSecond)
       Organiser__ApiKey: organiserApiKey
       Hashing__DonorKey: donorHashKey
+      // The public ledger's checkpoints are signed with a key generated once into the storage account's private
+      // ledger-keys container (readable only by identities with blob data roles) until a Key Vault key is wired in.
+      Ledger__AllowDevelopmentKey: 'true'
     }
   }
 }

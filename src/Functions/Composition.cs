@@ -2,6 +2,7 @@ using Azure.Core.Serialization;
 using GivingDay.Campaigns;
 using GivingDay.Functions.Http;
 using GivingDay.Json;
+using GivingDay.Ledger;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
 using GivingDay.Snapshots;
@@ -39,6 +40,7 @@ public static class Composition
         services.AddSingleton<ProgressSnapshots>();
         services.AddSingleton<FinalSnapshot>();
         services.AddSingleton<OfflineImport>();
+        services.AddLedger();
         services.AddSingleton<OrganiserKey>();
         services.AddSingleton<ClientAddress>();
         services.AddSingleton<PledgeRateLimit>();

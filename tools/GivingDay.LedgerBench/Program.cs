@@ -34,8 +34,8 @@ try
     }).Build();
     var campaign = "bench-58";
     var account = StorageAccount.FromConfiguration(config);
-    var storageCalls = new StorageCallCounter();
-    var pipelines = StoragePipelines.Create([], storageCalls);
+    using var storageCalls = new StorageCallCounter(account);
+    var pipelines = StoragePipelines.Create([]);
     LedgerReader NewReader(out LedgerStore store)
     {
         store = new LedgerStore(account, pipelines);

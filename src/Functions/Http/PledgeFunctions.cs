@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Azure.Data.Tables;
 using GivingDay.Campaigns;
+using GivingDay.Ledger;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
 using GivingDay.Storage;
@@ -16,7 +17,7 @@ namespace GivingDay.Functions.Http;
 /// <summary>A donor's routes: give (idempotent with Idempotency-Key), and look up a gift's status.</summary>
 public sealed partial class PledgeFunctions(
     CampaignStore campaigns, PledgeIntake intake, PledgeReplay replay, DonorIdentity identity, PledgeRateLimit rateLimit,
-    StorageAccount account, ResiliencePipelineProvider<string> pipelines, TimeProvider clock)
+    StorageAccount account, ResiliencePipelineProvider<string> pipelines, LedgerReader ledger, TimeProvider clock)
 {
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex IdempotencyKeyPattern();
@@ -89,7 +90,11 @@ public sealed partial class PledgeFunctions(
     {
         var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
             await account.Table(StorageNames.LedgerTable).GetEntityIfExistsAsync<TableEntity>(campaignId, LedgerKeys.Pledge(pledgeId), cancellationToken: t), ct);
-        return row.HasValue ? TypedResults.Ok(PledgeStatusView.Of(PledgeRows.FromRow(row.Value!))) : Problems.NotFound($"No pledge '{pledgeId}' in '{campaignId}'.");
+        if (!row.HasValue) return Problems.NotFound($"No pledge '{pledgeId}' in '{campaignId}'.");
+        var pledge = PledgeRows.FromRow(row.Value!);
+        var sequenced = pledge.Counted ? await ledger.IndexOfAsync(campaignId, pledgeId, ct) : null;
+        return TypedResults.Ok(PledgeStatusView.Of(pledge,
+            sequenced is { Outcome: LedgerOutcome.Found } ? PledgeLedgerView.Of(campaignId, pledgeId, sequenced.Value) : null));
     }
 
     private static Accepted<PledgeAcceptedView> Accepted(Pledge p)

@@ -1,4 +1,5 @@
 using GivingDay.Campaigns;
+using GivingDay.Ledger;
 using GivingDay.Money;
 using GivingDay.Pledges;
 using GivingDay.Totals;
@@ -26,10 +27,12 @@ public sealed record CampaignSummaryView(string Id, string Name, string Event, D
 
 public sealed record PledgeAcceptedView(string PledgeId, string Status, string StatusUrl);
 
-public sealed record PledgeStatusView(string PledgeId, string ProjectId, long Amount, long Matched, string? FundId, DateTimeOffset AcceptedAt, string Status, string Channel, DateTimeOffset? CountedAt)
+/// <summary>A pledge's status; once sequenced into the public ledger, its leaf index and where to get its proof.</summary>
+public sealed record PledgeStatusView(string PledgeId, string ProjectId, long Amount, long Matched, string? FundId, DateTimeOffset AcceptedAt, string Status, string Channel,
+    DateTimeOffset? CountedAt, PledgeLedgerView? Ledger)
 {
-    public static PledgeStatusView Of(LedgerPledge p) =>
-        new(p.Pledge.Id, p.Pledge.ProjectId, p.Pledge.Amount.Fen, p.Matched.Fen, p.FundId, p.Pledge.AcceptedAt, p.Status, p.Pledge.Channel, p.CountedAt);
+    public static PledgeStatusView Of(LedgerPledge p, PledgeLedgerView? ledger) =>
+        new(p.Pledge.Id, p.Pledge.ProjectId, p.Pledge.Amount.Fen, p.Matched.Fen, p.FundId, p.Pledge.AcceptedAt, p.Status, p.Pledge.Channel, p.CountedAt, ledger);
 }
 
 public sealed record FiguresView(long Raised, long Matched, long Total, long Donors, long Pledges)

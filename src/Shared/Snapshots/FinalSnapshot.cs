@@ -4,6 +4,7 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using GivingDay.Campaigns;
 using GivingDay.Json;
+using GivingDay.Ledger;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
 using GivingDay.Storage;
@@ -22,7 +23,7 @@ public sealed class NotYetFinalException(string why) : Exception(why);
 /// totals, with the ledger's SHA-256. Written once; running it again changes nothing.</summary>
 public sealed class FinalSnapshot(
     StorageAccount account, ResiliencePipelineProvider<string> pipelines, CampaignStore campaigns, LiveTotals totals,
-    SnapshotStore snapshots, TimeProvider clock, ILogger<FinalSnapshot> log)
+    SnapshotStore snapshots, LedgerTick ledgerTick, TimeProvider clock, ILogger<FinalSnapshot> log)
 {
     /// <summary>An intake commit that read the campaign just before the close may still land this long after it.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(3);
@@ -30,7 +31,7 @@ public sealed class FinalSnapshot(
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
 
     public sealed record Summary(object Campaign, FiguresSnapshot Totals, IReadOnlyList<ProjectSnapshot> Projects, IReadOnlyList<FundSnapshot> Funds,
-        long Pledges, string LedgerSha256, DateTimeOffset TakenAt);
+        long Pledges, string LedgerSha256, DateTimeOffset TakenAt, Checkpoint Checkpoint);
 
     public async Task WriteAsync(string campaignId, CancellationToken ct)
     {
@@ -63,6 +64,11 @@ public sealed class FinalSnapshot(
         if (!SameFigures(fromLedger, live, campaign))
             throw new NotYetFinalException($"{campaignId}: the ledger does not reconcile with the live totals yet");
 
+        // The public ledger's final checkpoint covers every gift of the final figures, and only those.
+        var checkpoint = await ledgerTick.RunAsync(campaignId, ct, fullSweep: true);
+        if (checkpoint is null || checkpoint.TreeSize != ledger.Count)
+            throw new NotYetFinalException($"{campaignId}: the public ledger has {checkpoint?.TreeSize ?? 0} of {ledger.Count} gifts so far");
+
         var takenAt = clock.GetUtcNow();
         var csv = LedgerCsv(campaign, ledger);
         var sha = SnapshotStore.Sha256(csv);
@@ -71,7 +77,7 @@ public sealed class FinalSnapshot(
             FiguresSnapshot.Of(live.Totals),
             ProgressSnapshot.Of(campaign, live, takenAt).Projects,
             ProgressSnapshot.FundsOf(campaign, live),
-            ledger.Count, sha, takenAt);
+            ledger.Count, sha, takenAt, checkpoint);
         await snapshots.CreateAsync(campaignId, SnapshotStore.FinalCsv, csv, "text/csv; charset=utf-8", takenAt, ct);
         await snapshots.CreateAsync(campaignId, SnapshotStore.FinalJson, JsonSerializer.SerializeToUtf8Bytes(summary, GivingDayJson.Options), "application/json; charset=utf-8", takenAt, ct);
         await campaigns.MarkFinalizedAsync(campaignId, ct);

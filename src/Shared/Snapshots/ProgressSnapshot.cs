@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GivingDay.Campaigns;
 using GivingDay.Json;
+using GivingDay.Ledger;
 using GivingDay.Totals;
 
 namespace GivingDay.Snapshots;
@@ -14,8 +15,10 @@ public sealed record ProjectSnapshot(string ProjectId, string Name, long Goal, l
 
 public sealed record FundSnapshot(string Id, string Sponsor, long Pool, long Used, long Remaining);
 
-/// <summary>A campaign's progress at one moment, as the snapshot timer writes it.</summary>
-public sealed record ProgressSnapshot(string CampaignId, DateTimeOffset AsOf, FiguresSnapshot Totals, IReadOnlyList<ProjectSnapshot> Projects, IReadOnlyList<FundSnapshot> Funds)
+/// <summary>A campaign's progress at one moment, as the snapshot timer writes it, with the public ledger's checkpoint of
+/// that tick (null before anything is sequenced).</summary>
+public sealed record ProgressSnapshot(string CampaignId, DateTimeOffset AsOf, FiguresSnapshot Totals, IReadOnlyList<ProjectSnapshot> Projects, IReadOnlyList<FundSnapshot> Funds,
+    Checkpoint? Checkpoint = null)
 {
     public static ProgressSnapshot Of(Campaign campaign, TotalsState state, DateTimeOffset asOf) => new(
         campaign.Id, asOf, FiguresSnapshot.Of(state.Totals),

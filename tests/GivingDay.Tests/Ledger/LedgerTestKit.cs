@@ -33,7 +33,7 @@ public sealed class LedgerInstance
             [LedgerOptions.SourceSetting] = source,
         }).Build();
         Account = StorageAccount.FromConfiguration(config);
-        var pipelines = StoragePipelines.Create(chaos ?? [], new StorageCallCounter());
+        var pipelines = StoragePipelines.Create(chaos ?? []);
         Store = new LedgerStore(Account, pipelines);
         Checkpoints = new CheckpointStore(Store);
         Signer = new CheckpointSigner(Account, pipelines, LedgerOptions.FromConfiguration(config), TimeProvider.System, NullLogger<CheckpointSigner>.Instance);

@@ -10,7 +10,7 @@ namespace GivingDay.Tests.Ledger;
 /// the public routes: it verifies a sound ledger, keeps what it saw, and names the check that fails.</summary>
 public class VerifierTests
 {
-    private static async Task<(int Exit, string Output)> VerifyAsync(Uri baseAddress, string campaignId, string state, string? pledgeId = null)
+    internal static async Task<(int Exit, string Output)> VerifyAsync(Uri baseAddress, string campaignId, string state, string? pledgeId = null)
     {
         var root = Azurite.RepoRoot();
         var dll = new[] { "Release", "Debug" }.Select(c => Path.Combine(root, "tools", "GivingDay.Verify", "bin", c, "net10.0", "givingday-verify.dll"))

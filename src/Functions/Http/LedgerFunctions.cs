@@ -1,0 +1,82 @@
+using System.Globalization;
+using GivingDay.Json;
+using GivingDay.Ledger;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Net.Http.Headers;
+
+namespace GivingDay.Functions.Http;
+
+/// <summary>The public ledger (docs/ledger.md): checkpoints, entries, inclusion and consistency proofs, the public key.
+/// Anonymous; 404 until something is sequenced, 400 for sizes out of range; a checkpoint at a given size never changes,
+/// so it is cached for good, the latest for a few seconds.</summary>
+public sealed class LedgerFunctions(LedgerReader reader, CheckpointSigner signer)
+{
+    [Function(nameof(GetLedgerCheckpoint))]
+    public async Task<IResult> GetLedgerCheckpoint(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.Checkpoint)] HttpRequest request, string campaignId, CancellationToken ct)
+    {
+        if (!Size(request, "treeSize", out var treeSize, out var bad)) return bad!;
+        var result = await reader.CheckpointAsync(campaignId, treeSize, ct);
+        if (result.Outcome != LedgerOutcome.Found) return Answer(result);
+        var checkpoint = result.Value!;
+        var headers = request.HttpContext.Response.Headers;
+        headers.ETag = checkpoint.ETag;
+        headers.CacheControl = treeSize is null ? LedgerRoutes.LatestCacheControl : LedgerRoutes.ImmutableCacheControl;
+        if (EntityTagHeaderValue.TryParseList(request.Headers.IfNoneMatch, out var tags) && tags.Any(t => t.Compare(EntityTagHeaderValue.Parse(checkpoint.ETag), useStrongComparison: false)))
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        return Json(checkpoint);
+    }
+
+    [Function(nameof(GetLedgerEntries))]
+    public async Task<IResult> GetLedgerEntries(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.Entries)] HttpRequest request, string campaignId, CancellationToken ct)
+    {
+        if (!Size(request, "start", out var start, out var bad) || !Size(request, "end", out var end, out bad)) return bad!;
+        return Answer(await reader.EntriesAsync(campaignId, start ?? 0, end, ct));
+    }
+
+    [Function(nameof(GetLedgerProof))]
+    public async Task<IResult> GetLedgerProof(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.Proof)] HttpRequest request, string campaignId, CancellationToken ct)
+    {
+        if (!Size(request, "treeSize", out var treeSize, out var bad)) return bad!;
+        if (request.Query["pledgeId"].ToString() is not { Length: > 0 } pledgeId) return Problems.Field(400, "Invalid request", "pledgeId", "is required");
+        return Answer(await reader.InclusionProofAsync(campaignId, pledgeId, treeSize, ct));
+    }
+
+    [Function(nameof(GetLedgerConsistency))]
+    public async Task<IResult> GetLedgerConsistency(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.Consistency)] HttpRequest request, string campaignId, CancellationToken ct)
+    {
+        if (!Size(request, "first", out var first, out var bad) || !Size(request, "second", out var second, out bad)) return bad!;
+        if (first is null) return Problems.Field(400, "Invalid request", "first", "is required: a tree size");
+        if (second is null) return Problems.Field(400, "Invalid request", "second", "is required: a tree size");
+        return Answer(await reader.ConsistencyProofAsync(campaignId, first.Value, second.Value, ct));
+    }
+
+    [Function(nameof(GetLedgerPublicKey))]
+    public async Task<IResult> GetLedgerPublicKey(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.PublicKey)] HttpRequest request, CancellationToken ct) =>
+        Json(await signer.PublicKeyAsync(ct));
+
+    /// <summary>An optional non-negative whole number from the query; a 400 naming the parameter otherwise.</summary>
+    private static bool Size(HttpRequest request, string name, out long? value, out IResult? bad)
+    {
+        value = null; bad = null;
+        var text = request.Query[name].ToString();
+        if (text.Length == 0) return true;
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) { value = n; return true; }
+        bad = Problems.Field(400, "Invalid request", name, "must be a whole number, 0 or more");
+        return false;
+    }
+
+    private static IResult Answer<T>(LedgerResult<T> result) => result.Outcome switch
+    {
+        LedgerOutcome.Found => Json(result.Value!),
+        LedgerOutcome.NotFound => Problems.NotFound(result.Detail ?? "Not sequenced yet."),
+        _ => Problems.Of(400, "Out of range", result.Detail ?? "Out of range."),
+    };
+
+    private static JsonHttpResult<T> Json<T>(T value) => TypedResults.Json(value, GivingDayJson.Options);
+}
