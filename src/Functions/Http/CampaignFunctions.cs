@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using GivingDay.Campaigns;
 using GivingDay.Json;
+using GivingDay.Ledger;
 using GivingDay.Totals;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
@@ -12,7 +13,7 @@ using Microsoft.Net.Http.Headers;
 namespace GivingDay.Functions.Http;
 
 /// <summary>The public read routes: the campaign list, a campaign, and its live leaderboard.</summary>
-public sealed class CampaignFunctions(CampaignStore campaigns, LiveTotals totals, TimeProvider clock)
+public sealed class CampaignFunctions(CampaignStore campaigns, LiveTotals totals, LedgerReader ledger, TimeProvider clock)
 {
     [Function(nameof(ListCampaigns))]
     public async Task<IResult> ListCampaigns([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns")] HttpRequest request, CancellationToken ct)
@@ -31,7 +32,12 @@ public sealed class CampaignFunctions(CampaignStore campaigns, LiveTotals totals
         var campaign = await campaigns.GetAsync(campaignId, ct);
         if (campaign is null) return Problems.NotFound($"No campaign '{campaignId}'.");
         var reading = await totals.GetAsync(campaignId, ct);
-        return TypedResults.Ok(CampaignView.Of(campaign, reading.State, clock.GetUtcNow()));
+        // The latest public-ledger checkpoint, so pages can show it (the reader keeps it for a second).
+        var checkpoint = await ledger.CheckpointAsync(campaignId, null, ct);
+        return TypedResults.Ok(CampaignView.Of(campaign, reading.State, clock.GetUtcNow()) with
+        {
+            Ledger = checkpoint.Outcome == LedgerOutcome.Found ? checkpoint.Value : null,
+        });
     }
 
     private static readonly ConditionalWeakTable<Campaign, string> DefinitionTags = new();

@@ -11,7 +11,7 @@ public sealed record FundView(string Id, string Sponsor, Ratio Ratio, long Pool,
     DateTimeOffset StartsAt, DateTimeOffset EndsAt, IReadOnlyList<string> ProjectIds);
 public sealed record CampaignView(string Id, string Name, string Event, DateTimeOffset StartsAt, DateTimeOffset EndsAt, CampaignStatus Status,
     string Currency, long MinPledge, long MaxPledge, IReadOnlyList<ProjectView> Projects, IReadOnlyList<FundView> MatchingFunds,
-    DateTimeOffset? ClosedAt, DateTimeOffset? FinalizedAt)
+    DateTimeOffset? ClosedAt, DateTimeOffset? FinalizedAt, Checkpoint? Ledger = null)
 {
     public static CampaignView Of(Campaign c, TotalsState totals, DateTimeOffset now) => new(
         c.Id, c.Name, c.Event, c.StartsAt, c.EndsAt, c.StatusAt(now), Campaign.Currency, c.MinPledge.Fen, c.MaxPledge.Fen,

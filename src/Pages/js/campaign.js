@@ -2,6 +2,7 @@ import { call, campaignIdFromPath, newKey } from "./api.js";
 import { t, setUpLanguageSwitch } from "./i18n.js";
 import { yuan, parseYuan, percent } from "./money.js";
 import { beijing } from "./time.js";
+import { verifyPledge } from "./verify.js";
 
 const id = campaignIdFromPath();
 const form = document.getElementById("pledge");
@@ -120,7 +121,11 @@ form.addEventListener("submit", async event => {
     const r = await call(`/api/campaigns/${encodeURIComponent(id)}/pledges`, { method: "POST", body, headers: { "Idempotency-Key": key } });
     if (r.status === 202) {
       status.textContent = t("accepted", { id: r.data.pledgeId });
-      key = newKey();
+      remember(r.data.pledgeId);
+      // A second click right after the answer is the same gift (the server replays it); a gift given again on
+      // purpose, a few seconds later or with a changed form, gets its own key.
+      const given = key;
+      setTimeout(() => { if (key === given && !sending) key = newKey(); }, 5000);
       follow(r.data.statusUrl);
     } else if (r.status === 429) {
       status.className = "status bad"; status.textContent = t("tooMany", { s: r.headers.get("Retry-After") ?? "1" });
@@ -148,3 +153,28 @@ async function follow(url) {
 
 setUpLanguageSwitch(renderCampaign);
 load();
+
+// The donor's check of the public ledger. Pledge ids given from this browser are remembered, the latest first.
+const remembered = `givingday.pledges.${id}`;
+function remember(pledgeId) {
+  const ids = [pledgeId, ...JSON.parse(localStorage.getItem(remembered) ?? "[]").filter(x => x !== pledgeId)].slice(0, 20);
+  localStorage.setItem(remembered, JSON.stringify(ids));
+  document.getElementById("verify-id").value = pledgeId;
+}
+document.getElementById("verify-id").value = JSON.parse(localStorage.getItem(remembered) ?? "[]")[0] ?? "";
+document.getElementById("verify-button").addEventListener("click", async () => {
+  const out = document.getElementById("verify-result");
+  const pledgeId = document.getElementById("verify-id").value.trim();
+  if (!pledgeId) return;
+  out.className = "status"; out.textContent = t("verifying");
+  try {
+    const v = await verifyPledge(call, id, pledgeId);
+    const project = campaign?.projects.find(p => p.id === v.entry?.projectId)?.name ?? v.entry?.projectId;
+    out.className = v.state === "verified" ? "status good" : v.state === "failed" ? "status bad" : "status";
+    out.textContent = v.state === "verified"
+      ? t("verified", { amount: yuan(v.entry.amount), project, n: v.index + 1, t: beijing(v.checkpoint.timestamp), size: v.checkpoint.treeSize })
+      : v.state === "waiting" ? t("verifyWaiting") : v.state === "unknown" ? t("verifyUnknown") : t("verifyFailed", { check: v.check });
+  } catch {
+    out.className = "status bad"; out.textContent = t("network");
+  }
+});

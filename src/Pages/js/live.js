@@ -42,6 +42,7 @@ function render() {
   document.getElementById("updated").textContent = campaign?.finalizedAt ? t("finalizedAt", { t: beijing(campaign.finalizedAt) })
     : campaign?.closedAt ? t("closedAt", { t: beijing(campaign.closedAt) })
     : t("updated", { t: beijing(board.asOf, { date: false }) });
+  renderLedger();
   document.getElementById("by-total").setAttribute("aria-pressed", String(by === "total"));
   document.getElementById("by-donors").setAttribute("aria-pressed", String(by === "donors"));
 }
@@ -75,6 +76,14 @@ for (const [button, value] of [["by-total", "total"], ["by-donors", "donors"]])
 
 // The campaign (name, and whether it has ended) is read at start and again at most every 30 s while figures change.
 let campaignReadAt = 0;
+function renderLedger() {
+  const cp = campaign?.ledger, line = document.getElementById("ledger-line");
+  line.hidden = !cp;
+  if (!cp) return;
+  document.getElementById("ledger-text").textContent = t("ledgerLine", { size: cp.treeSize, root: cp.rootHash.slice(0, 12), t: beijing(cp.timestamp) });
+  document.getElementById("ledger-verify").href = `/c/${encodeURIComponent(id)}#verify`;
+}
+
 async function readCampaign() {
   campaignReadAt = Date.now();
   const c = await call(`/api/campaigns/${encodeURIComponent(id)}`);
