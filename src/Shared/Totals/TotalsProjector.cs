@@ -26,20 +26,31 @@ public sealed class TotalsProjector(
 {
     private const int MaxActions = 100;
     private const int MaxAttempts = 50;
-    private const int ActivityDonorsPerQuery = 8;
-    private const int MaxPledgesPerStep = 48;
+    // An Azure Table query allows at most 15 comparisons: the partition, and two per donor's range.
+    private const int ActivityDonorsPerQuery = 7;
+    // Past this many known donors a campaign's view starts afresh (unknown donors are only slower, never wrong).
+    private const int MaxKnownDonors = 1_000_000;
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
     // Every step of a campaign replaces its totals row under ETag, so steps of one campaign can only commit one
     // at a time. Inside the instance, messages of a campaign take turns, and whoever has the turn counts every
-    // message waiting for it in the same steps: fewer, fuller transactions, and no storm of lost races.
-    // Instances still race each other, and the ETags settle that.
-    private readonly ConcurrentDictionary<string, CampaignTurn> _turns = new();
+    // message waiting for it in the same steps: fewer, fuller transactions, and no lost races between steps of
+    // one instance. Instances still race each other, and the ETags settle that.
+    private readonly ConcurrentDictionary<string, CampaignCounting> _campaigns = new();
 
-    private sealed class CampaignTurn
+    /// <summary>One campaign's counting in this instance: its turn, and what this instance last committed or read
+    /// of the campaign's totals and donors. That view is only used under the turn, and the transaction checks it
+    /// (the totals row and known donors' rows under their ETags, unknown donors' rows as Add), so a stale view
+    /// costs one failed commit and a read, never a wrong count.</summary>
+    private sealed class CampaignCounting
     {
         public SemaphoreSlim Lock { get; } = new(1, 1);
         public ConcurrentQueue<Waiting> Waiting { get; } = new();
+        public (TotalsState State, ETag ETag)? Totals { get; set; }
+        public Dictionary<string, DonorRow> Donors { get; } = new(StringComparer.Ordinal);
     }
+
+    /// <summary>A donor's row: what each fund has matched to them (per-donor caps) and the projects they gave to.</summary>
+    private sealed record DonorRow(ETag ETag, IReadOnlyDictionary<string, Money.Money> Matched, IReadOnlySet<string> Projects);
 
     private sealed record Waiting(IReadOnlyList<Pledge> Pledges, TaskCompletionSource<int> Done);
 
@@ -48,22 +59,22 @@ public sealed class TotalsProjector(
     {
         var campaign = await campaigns.GetAsync(batch.CampaignId, ct)
             ?? throw new InvalidOperationException($"campaign {batch.CampaignId} is not defined");
-        var turn = _turns.GetOrAdd(campaign.Id, _ => new CampaignTurn());
+        var counting = _campaigns.GetOrAdd(campaign.Id, _ => new CampaignCounting());
         var mine = new Waiting(batch.Pledges, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously));
-        turn.Waiting.Enqueue(mine);
+        counting.Waiting.Enqueue(mine);
         while (!mine.Done.Task.IsCompleted)
         {
-            await turn.Lock.WaitAsync(ct);
+            await counting.Lock.WaitAsync(ct);
             try
             {
                 var taken = new List<Waiting>();
-                while (turn.Waiting.TryDequeue(out var w)) taken.Add(w);
+                while (counting.Waiting.TryDequeue(out var w)) taken.Add(w);
                 if (taken.Count == 0) continue;
                 try
                 {
                     var pledges = taken.SelectMany(w => w.Pledges).DistinctBy(p => p.Id)
                         .OrderBy(p => p.AcceptedAt).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
-                    var counted = await CountPledgesAsync(campaign, pledges, ct);
+                    var counted = await CountPledgesAsync(campaign, counting, pledges, ct);
                     // Each pledge counted is credited to one message only.
                     foreach (var w in taken) w.Done.TrySetResult(w.Pledges.Select(p => p.Id).Distinct().Count(counted.Remove));
                 }
@@ -72,33 +83,35 @@ public sealed class TotalsProjector(
                     foreach (var w in taken) w.Done.TrySetException(e);
                 }
             }
-            finally { turn.Lock.Release(); }
+            finally { counting.Lock.Release(); }
         }
         return await mine.Done.Task;
     }
 
-    private async Task<HashSet<string>> CountPledgesAsync(Campaign campaign, List<Pledge> pledges, CancellationToken ct)
+    private async Task<HashSet<string>> CountPledgesAsync(Campaign campaign, CampaignCounting counting, List<Pledge> pledges, CancellationToken ct)
     {
         var counted = new HashSet<string>();
-        // First delivery is the common case: assume every marker is there and skip reading them. If one is gone
-        // (counted before), the transaction fails as a whole and the next attempt reads the markers.
-        var verifyMarkers = false;
+        // First delivery is the common case: assume every marker is there, and trust this instance's view of the
+        // totals and donors. If any of it is wrong (counted before, or another instance committed), the transaction
+        // fails as a whole and the next attempt reads what the step needs.
+        var verify = false;
         for (var attempt = 1; pledges.Count > 0; attempt++)
         {
             try
             {
-                var step = await CountStepAsync(campaign, pledges, verifyMarkers, ct);
+                var step = await CountStepAsync(campaign, counting, pledges, verify, ct);
                 counted.UnionWith(step.Counted);
                 pledges = step.Left;
                 attempt = 0;
-                // After a step that committed, the rest are most likely uncounted too: skip reading markers again.
-                if (step.Counted.Count > 0) verifyMarkers = false;
+                // After a step that committed, the rest are most likely uncounted too and the view is current.
+                if (step.Counted.Count > 0) verify = false;
             }
             catch (Exception e) when (IsLostRace(e) && attempt < MaxAttempts)
             {
-                // Another processor committed first (totals ETag, a marker already gone, a new donor row):
-                // read again and recompute.
-                verifyMarkers = true;
+                // Another processor committed first (totals ETag, a marker already gone, a donor row), or this
+                // instance's view was stale: read again and recompute.
+                verify = true;
+                counting.Totals = null;
                 log.LogDebug("Counting step for {Campaign} lost a race ({Message}); reading again", campaign.Id, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
             }
@@ -111,48 +124,53 @@ public sealed class TotalsProjector(
 
     private sealed record StepResult(IReadOnlyList<string> Counted, List<Pledge> Left);
 
-    private async Task<StepResult> CountStepAsync(Campaign campaign, List<Pledge> all, bool verifyMarkers, CancellationToken ct)
+    private async Task<StepResult> CountStepAsync(Campaign campaign, CampaignCounting counting, List<Pledge> all, bool verify, CancellationToken ct)
     {
-        // A step commits at most MaxPledgesPerStep pledges (two actions each, within 100): read only for those.
-        var pledges = all.Take(MaxPledgesPerStep).ToList();
-        var rest = all.Skip(MaxPledgesPerStep).ToList();
-        // The reads a step needs are independent: make them at once (one round trip instead of four).
-        var read = pipelines.GetPipeline(StoragePipelines.Storage);
-        var stateTask = read.ExecuteAsync(async t => (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaign.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct).AsTask();
-        var markersTask = verifyMarkers ? ReadMarkersAsync(campaign.Id, pledges, ct) : Task.FromResult(pledges.ToDictionary(p => p.Id, _ => ETag.All));
-        var donorsTask = ReadDonorsAsync(campaign.Id, pledges, ct);
-        var activityTask = ReadActivityAsync(campaign, pledges, ct);
+        // As many pledges as one transaction holds: two actions each, a donor row per donor, and the totals row.
+        var pledges = new List<Pledge>();
+        var stepDonors = new HashSet<string>(StringComparer.Ordinal);
+        var planned = 1;
+        foreach (var p in all)
+        {
+            var needs = 2 + (p.DonorHash is not null && !stepDonors.Contains(p.DonorHash) ? 1 : 0);
+            if (planned + needs > MaxActions) break;
+            planned += needs;
+            pledges.Add(p);
+            if (p.DonorHash is not null) stepDonors.Add(p.DonorHash);
+        }
+        var rest = all.Skip(pledges.Count).ToList();
+
+        // Reads only for what this instance cannot vouch for; the ones needed are independent, so they run at once.
+        var cached = counting.Totals;
+        var stateTask = verify || cached is null ? ReadTotalsAsync(campaign.Id, ct) : Task.FromResult(((TotalsState, ETag?))(cached.Value.State.Clone(), cached.Value.ETag));
+        var markersTask = verify ? ReadMarkersAsync(campaign.Id, pledges, ct) : Task.FromResult(pledges.ToDictionary(p => p.Id, _ => ETag.All));
+        var donorsTask = verify ? ReadDonorsAsync(campaign.Id, stepDonors, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
+        var activityTask = NeedsActivity(campaign, cached?.State, pledges) ? ReadActivityAsync(campaign, pledges, ct) : Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>());
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
-        var (state, stateETag) = TotalsState.FromRow(stateTask.Result);
+        var (state, stateETag) = stateTask.Result;
         var markers = markersTask.Result;
+        if (donorsTask.Result is { } read)
+        {
+            foreach (var hash in stepDonors)
+                if (read.TryGetValue(hash, out var row)) counting.Donors[hash] = row;
+                else counting.Donors.Remove(hash);
+        }
         var uncounted = pledges.Where(p => markers.ContainsKey(p.Id)).ToList();
         if (uncounted.Count == 0) return new StepResult([], rest);
-        var donors = donorsTask.Result;
+        // A donor this instance has not seen is taken to be new: their row is added, and if it exists after all
+        // the transaction fails and the next attempt reads it. Most donors on a giving day give once.
+        DonorRow? Known(string hash) => counting.Donors.GetValueOrDefault(hash);
         var activity = activityTask.Result;
         var matching = new MatchingLedger(
             campaign.MatchingFunds,
             campaign.MatchingFunds.ToDictionary(f => f.Id, f => new Money.Money(state.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - state.Used(f.Id))),
-            hash => new DonorHistory(donors.Matched(hash), activity.GetValueOrDefault(hash) ?? new Dictionary<string, DateTimeOffset>()));
+            hash => new DonorHistory(Known(hash)?.Matched ?? new Dictionary<string, Money.Money>(), activity.GetValueOrDefault(hash) ?? new Dictionary<string, DateTimeOffset>()));
 
-        var actions = new List<TableTransactionAction>();
-        var newDonors = new HashSet<string>();
-        var newProjectDonors = new HashSet<string>();
-        var counted = new List<Pledge>();
-        var donorsTouched = new HashSet<string>();
+        var actions = new List<TableTransactionAction>(MaxActions);
+        var stepProjects = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         var recent = new List<RecentGift>();
         foreach (var p in uncounted)
         {
-            var donorIsNew = p.DonorHash is not null && !donors.Exists(p.DonorHash) && !newDonors.Contains(p.DonorHash);
-            var projectDonorKey = p.DonorHash is null ? null : p.ProjectId + "|" + p.DonorHash;
-            var projectDonorIsNew = p.DonorHash is not null && !donors.GaveTo(p.DonorHash, p.ProjectId) && !newProjectDonors.Contains(projectDonorKey!);
-            // Room for: marker delete, pledge update, a donor row once per donor, and the totals row.
-            var donorRow = p.DonorHash is not null && donorsTouched.Add(p.DonorHash) ? 1 : 0;
-            if (actions.Count + 2 + donorsTouched.Count + 1 > MaxActions)
-            {
-                if (donorRow == 1) donorsTouched.Remove(p.DonorHash!);
-                break;
-            }
-
             // Offline gifts carry no contact, so the rules never match them.
             var decision = matching.Apply(new PledgeToMatch(p.Id, p.ProjectId, p.Amount, p.DonorHash, p.AcceptedAt));
 
@@ -169,26 +187,40 @@ public sealed class TotalsProjector(
             project.Raised += p.Amount.Fen; project.Matched += decision.Matched.Fen; project.Pledges++;
             state.Totals.Raised += p.Amount.Fen; state.Totals.Matched += decision.Matched.Fen; state.Totals.Pledges++;
             if (decision.FundId is not null) state.FundUsed[decision.FundId] = state.Used(decision.FundId) + decision.Matched.Fen;
-            if (p.DonorHash is null || donorIsNew) state.Totals.Donors++;
-            if (p.DonorHash is null || projectDonorIsNew) project.Donors++;
-            if (donorIsNew) newDonors.Add(p.DonorHash!);
-            if (projectDonorIsNew) newProjectDonors.Add(projectDonorKey!);
-            counted.Add(p);
+            if (p.DonorHash is null)
+            {
+                // A pledge without a contact is a donor of its own.
+                state.Totals.Donors++;
+                project.Donors++;
+            }
+            else
+            {
+                var known = Known(p.DonorHash);
+                if (!stepProjects.TryGetValue(p.DonorHash, out var projects))
+                {
+                    stepProjects[p.DonorHash] = projects = new HashSet<string>(known?.Projects ?? new HashSet<string>(), StringComparer.Ordinal);
+                    if (known is null) state.Totals.Donors++;
+                }
+                if (projects.Add(p.ProjectId)) project.Donors++;
+            }
             recent.Add(new RecentGift(p.ProjectId, p.Amount.Fen, p.MaskedName, p.Message, p.AcceptedAt));
         }
 
-        // One row per donor touched: created, or replaced under its ETag with what the donor has been matched
+        // One row per donor: added for a new donor, or replaced under its ETag with what the donor has been matched
         // and the projects they gave to (for per-project distinct donors).
-        foreach (var hash in counted.Where(p => p.DonorHash is not null).Select(p => p.DonorHash!).Distinct())
+        var donorMatched = matching.DonorMatched;
+        var donorRows = new List<(string Hash, int Index, IReadOnlyDictionary<string, Money.Money> Matched, IReadOnlySet<string> Projects)>();
+        foreach (var (hash, projects) in stepProjects)
         {
-            var projects = donors.Projects(hash).Union(counted.Where(p => p.DonorHash == hash).Select(p => p.ProjectId)).Order(StringComparer.Ordinal).ToList();
+            var matched = donorMatched.GetValueOrDefault(hash) ?? Known(hash)?.Matched ?? new Dictionary<string, Money.Money>();
             var row = new TableEntity(campaign.Id, LedgerKeys.Donor(hash))
             {
-                ["Matched"] = JsonSerializer.Serialize(matching.DonorMatched.GetValueOrDefault(hash) ?? donors.Matched(hash), GivingDayJson.Options),
-                ["Projects"] = JsonSerializer.Serialize(projects, GivingDayJson.Options),
+                ["Matched"] = JsonSerializer.Serialize(matched, GivingDayJson.Options),
+                ["Projects"] = JsonSerializer.Serialize(projects.Order(StringComparer.Ordinal), GivingDayJson.Options),
             };
-            actions.Add(donors.ETagOf(hash) is { } etag
-                ? new(TableTransactionActionType.UpdateReplace, row, etag)
+            donorRows.Add((hash, actions.Count, matched, projects));
+            actions.Add(Known(hash) is { } known
+                ? new(TableTransactionActionType.UpdateReplace, row, known.ETag)
                 : new(TableTransactionActionType.Add, row));
         }
 
@@ -197,9 +229,33 @@ public sealed class TotalsProjector(
             ? new(TableTransactionActionType.UpdateReplace, state.ToRow(campaign.Id), e)
             : new(TableTransactionActionType.Add, state.ToRow(campaign.Id)));
 
-        await pipelines.GetPipeline(StoragePipelines.CountCommit).ExecuteAsync(
-            async t => await _ledger.SubmitTransactionAsync(actions, t), ct);
-        return new StepResult(counted.Select(p => p.Id).ToList(), uncounted.Skip(counted.Count).Concat(rest).ToList());
+        var replies = await pipelines.GetPipeline(StoragePipelines.CountCommit).ExecuteAsync(
+            async t => (await _ledger.SubmitTransactionAsync(actions, t)).Value, ct);
+
+        // The commit's replies carry the new ETags: the next step starts from them without reading.
+        counting.Totals = ETagOf(replies, actions.Count - 1) is { } stateNow ? (state, stateNow) : null;
+        if (counting.Donors.Count > MaxKnownDonors) counting.Donors.Clear();
+        foreach (var d in donorRows)
+            if (ETagOf(replies, d.Index) is { } donorNow) counting.Donors[d.Hash] = new DonorRow(donorNow, d.Matched, d.Projects);
+            else counting.Donors.Remove(d.Hash);
+        return new StepResult(uncounted.Select(p => p.Id).ToList(), rest);
+    }
+
+    private static ETag? ETagOf(IReadOnlyList<Response> replies, int index) =>
+        index < replies.Count && replies[index]?.Headers.ETag is { } etag ? etag : null;
+
+    /// <summary>The velocity rule only matters while a fund can still match one of the pledges: a fund whose window
+    /// and projects cover it and (as far as this instance knows) has money left.</summary>
+    private static bool NeedsActivity(Campaign campaign, TotalsState? known, List<Pledge> pledges) =>
+        campaign.MatchingFunds.Any(f =>
+            (known is null || known.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - known.Used(f.Id) > 0)
+            && pledges.Any(p => p.DonorHash is not null && f.Covers(p.ProjectId, p.AcceptedAt)));
+
+    private async Task<(TotalsState, ETag?)> ReadTotalsAsync(string campaignId, CancellationToken ct)
+    {
+        var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+            (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaignId, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct);
+        return TotalsState.FromRow(row);
     }
 
     /// <summary>Point reads, in parallel: the cheapest read there is (a filter query may scan the partition).</summary>
@@ -219,25 +275,13 @@ public sealed class TotalsProjector(
         (await ReadRowsAsync(campaignId, pledges.Select(p => LedgerKeys.Marker(p.Id)), ct))
             .ToDictionary(r => r.Key[LedgerKeys.MarkerPrefix.Length..], r => r.Value.ETag);
 
-    private sealed class DonorRows
+    private async Task<Dictionary<string, DonorRow>?> ReadDonorsAsync(string campaignId, IEnumerable<string> hashes, CancellationToken ct)
     {
-        public Dictionary<string, (ETag ETag, Dictionary<string, Money.Money> Matched, HashSet<string> Projects)> Donors { get; } = new();
-        public bool Exists(string hash) => Donors.ContainsKey(hash);
-        public ETag? ETagOf(string hash) => Donors.TryGetValue(hash, out var d) ? d.ETag : null;
-        public bool GaveTo(string hash, string projectId) => Donors.TryGetValue(hash, out var d) && d.Projects.Contains(projectId);
-        public IEnumerable<string> Projects(string hash) => Donors.TryGetValue(hash, out var d) ? d.Projects : [];
-        public IReadOnlyDictionary<string, Money.Money> Matched(string hash) =>
-            Donors.TryGetValue(hash, out var d) ? d.Matched : new Dictionary<string, Money.Money>();
-    }
-
-    private async Task<DonorRows> ReadDonorsAsync(string campaignId, List<Pledge> pledges, CancellationToken ct)
-    {
-        var rows = new DonorRows();
-        var keys = pledges.Where(p => p.DonorHash is not null).Select(p => LedgerKeys.Donor(p.DonorHash!));
-        foreach (var (key, row) in await ReadRowsAsync(campaignId, keys, ct))
-            rows.Donors[key[2..]] = (row.ETag,
+        var rows = new Dictionary<string, DonorRow>(StringComparer.Ordinal);
+        foreach (var (key, row) in await ReadRowsAsync(campaignId, hashes.Select(LedgerKeys.Donor), ct))
+            rows[key[2..]] = new DonorRow(row.ETag,
                 JsonSerializer.Deserialize<Dictionary<string, Money.Money>>(row.GetString("Matched") ?? "{}", GivingDayJson.Options) ?? new(),
-                (JsonSerializer.Deserialize<List<string>>(row.GetString("Projects") ?? "[]", GivingDayJson.Options) ?? []).ToHashSet());
+                (JsonSerializer.Deserialize<List<string>>(row.GetString("Projects") ?? "[]", GivingDayJson.Options) ?? []).ToHashSet(StringComparer.Ordinal));
         return rows;
     }
 
