@@ -14,9 +14,9 @@ using Polly.Registry;
 namespace GivingDay.Totals;
 
 /// <summary>Counts accepted pledges into the live totals, exactly once under at-least-once delivery and
-/// concurrent processors: each counting step is one table transaction that deletes the pledges' outbox
-/// markers (so a pledge already counted makes the step fail and be re-read), marks the pledges counted with
-/// their match, records new donors, and replaces the totals row under its ETag.</summary>
+/// concurrent processors: each counting step is one table transaction that takes the pledges off their outbox
+/// markers under the markers' ETags (so a pledge already counted makes the step fail and be re-read), marks the
+/// pledges counted with their match, adds or replaces their donors' rows, and replaces the totals row under its ETag.</summary>
 public sealed class TotalsProjector(
     StorageAccount account,
     ResiliencePipelineProvider<string> pipelines,
@@ -52,7 +52,44 @@ public sealed class TotalsProjector(
     /// <summary>A donor's row: what each fund has matched to them (per-donor caps) and the projects they gave to.</summary>
     private sealed record DonorRow(ETag ETag, IReadOnlyDictionary<string, Money.Money> Matched, IReadOnlySet<string> Projects);
 
-    private sealed record Waiting(IReadOnlyList<Pledge> Pledges, TaskCompletionSource<int> Done);
+    private sealed record Waiting(PledgeBatchMessage Message, TaskCompletionSource<int> Done)
+    {
+        public IReadOnlyList<Pledge> Pledges => Message.Pledges;
+    }
+
+    /// <summary>The outbox markers of the pledges a turn counts: which marker lists each pledge, and each marker's
+    /// ETag and list as this turn last knew them (from the messages, then from its own commits). Unknown (null)
+    /// means read it before using it.</summary>
+    private sealed class TurnMarkers
+    {
+        public sealed record Known(ETag ETag, HashSet<string> Listed);
+
+        public Dictionary<string, string?> MarkerOf { get; } = new(StringComparer.Ordinal);
+        /// <summary>Marker id → what is known of it; null: to be read; absent (for a marker some pledge names): gone,
+        /// so every pledge it listed was counted.</summary>
+        public Dictionary<string, Known?> Markers { get; } = new(StringComparer.Ordinal);
+
+        public static TurnMarkers Of(IEnumerable<PledgeBatchMessage> messages)
+        {
+            var turn = new TurnMarkers();
+            foreach (var m in messages)
+            {
+                foreach (var p in m.Pledges)
+                    if (m.Marker is not null || !turn.MarkerOf.ContainsKey(p.Id)) turn.MarkerOf[p.Id] = m.Marker?.Id ?? turn.MarkerOf.GetValueOrDefault(p.Id);
+                if (m.Marker is null) continue;
+                var known = new Known(new ETag(m.Marker.ETag), m.Pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal));
+                // Two messages disagreeing about one marker (a re-drive after a partial count): read it.
+                turn.Markers[m.Marker.Id] = turn.Markers.TryGetValue(m.Marker.Id, out var other)
+                    && (other is null || other.ETag != known.ETag || !other.Listed.SetEquals(known.Listed)) ? null : known;
+            }
+            return turn;
+        }
+
+        public void ForgetAll()
+        {
+            foreach (var id in Markers.Keys.ToList()) Markers[id] = null;
+        }
+    }
 
     /// <summary>Counts the batch; returns how many of its pledges this call counted (0 when all were counted before).</summary>
     public async Task<int> CountAsync(PledgeBatchMessage batch, CancellationToken ct)
@@ -60,7 +97,7 @@ public sealed class TotalsProjector(
         var campaign = await campaigns.GetAsync(batch.CampaignId, ct)
             ?? throw new InvalidOperationException($"campaign {batch.CampaignId} is not defined");
         var counting = _campaigns.GetOrAdd(campaign.Id, _ => new CampaignCounting());
-        var mine = new Waiting(batch.Pledges, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var mine = new Waiting(batch, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously));
         counting.Waiting.Enqueue(mine);
         while (!mine.Done.Task.IsCompleted)
         {
@@ -74,7 +111,7 @@ public sealed class TotalsProjector(
                 {
                     var pledges = taken.SelectMany(w => w.Pledges).DistinctBy(p => p.Id)
                         .OrderBy(p => p.AcceptedAt).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
-                    var counted = await CountPledgesAsync(campaign, counting, pledges, ct);
+                    var counted = await CountPledgesAsync(campaign, counting, pledges, TurnMarkers.Of(taken.Select(w => w.Message)), ct);
                     // Each pledge counted is credited to one message only.
                     foreach (var w in taken) w.Done.TrySetResult(w.Pledges.Select(p => p.Id).Distinct().Count(counted.Remove));
                 }
@@ -88,7 +125,7 @@ public sealed class TotalsProjector(
         return await mine.Done.Task;
     }
 
-    private async Task<HashSet<string>> CountPledgesAsync(Campaign campaign, CampaignCounting counting, List<Pledge> pledges, CancellationToken ct)
+    private async Task<HashSet<string>> CountPledgesAsync(Campaign campaign, CampaignCounting counting, List<Pledge> pledges, TurnMarkers markers, CancellationToken ct)
     {
         var counted = new HashSet<string>();
         // First delivery is the common case: assume every marker is there, and trust this instance's view of the
@@ -99,7 +136,7 @@ public sealed class TotalsProjector(
         {
             try
             {
-                var step = await CountStepAsync(campaign, counting, pledges, verify, ct);
+                var step = await CountStepAsync(campaign, counting, pledges, markers, verify, ct);
                 counted.UnionWith(step.Counted);
                 pledges = step.Left;
                 attempt = 0;
@@ -112,6 +149,7 @@ public sealed class TotalsProjector(
                 // instance's view was stale: read again and recompute.
                 verify = true;
                 counting.Totals = null;
+                markers.ForgetAll();
                 log.LogDebug("Counting step for {Campaign} lost a race ({Message}); reading again", campaign.Id, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
             }
@@ -124,38 +162,43 @@ public sealed class TotalsProjector(
 
     private sealed record StepResult(IReadOnlyList<string> Counted, List<Pledge> Left);
 
-    private async Task<StepResult> CountStepAsync(Campaign campaign, CampaignCounting counting, List<Pledge> all, bool verify, CancellationToken ct)
+    private async Task<StepResult> CountStepAsync(Campaign campaign, CampaignCounting counting, List<Pledge> all, TurnMarkers markers, bool verify, CancellationToken ct)
     {
-        // As many pledges as one transaction holds: two actions each, a donor row per donor, and the totals row.
+        // As many pledges as one transaction holds: one action each, a donor row per donor, a marker per batch
+        // of intake, and the totals row.
         var pledges = new List<Pledge>();
         var stepDonors = new HashSet<string>(StringComparer.Ordinal);
+        var stepMarkers = new HashSet<string?>();
         var planned = 1;
         foreach (var p in all)
         {
-            var needs = 2 + (p.DonorHash is not null && !stepDonors.Contains(p.DonorHash) ? 1 : 0);
+            var marker = markers.MarkerOf.GetValueOrDefault(p.Id);
+            // A marker not known yet is counted as one of its own: it is known only after a read.
+            var needs = 1 + (p.DonorHash is not null && !stepDonors.Contains(p.DonorHash) ? 1 : 0) + (marker is null || !stepMarkers.Contains(marker) ? 1 : 0);
             if (planned + needs > MaxActions) break;
             planned += needs;
             pledges.Add(p);
             if (p.DonorHash is not null) stepDonors.Add(p.DonorHash);
+            if (marker is not null) stepMarkers.Add(marker);
         }
         var rest = all.Skip(pledges.Count).ToList();
 
         // Reads only for what this instance cannot vouch for; the ones needed are independent, so they run at once.
         var cached = counting.Totals;
         var stateTask = verify || cached is null ? ReadTotalsAsync(campaign.Id, ct) : Task.FromResult(((TotalsState, ETag?))(cached.Value.State.Clone(), cached.Value.ETag));
-        var markersTask = verify ? ReadMarkersAsync(campaign.Id, pledges, ct) : Task.FromResult(pledges.ToDictionary(p => p.Id, _ => ETag.All));
+        var markersTask = KnowMarkersAsync(campaign.Id, pledges, markers, ct);
         var donorsTask = verify ? ReadDonorsAsync(campaign.Id, stepDonors, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
         var activityTask = NeedsActivity(campaign, cached?.State, pledges) ? ReadActivityAsync(campaign, pledges, ct) : Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>());
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
         var (state, stateETag) = stateTask.Result;
-        var markers = markersTask.Result;
         if (donorsTask.Result is { } read)
         {
             foreach (var hash in stepDonors)
                 if (read.TryGetValue(hash, out var row)) counting.Donors[hash] = row;
                 else counting.Donors.Remove(hash);
         }
-        var uncounted = pledges.Where(p => markers.ContainsKey(p.Id)).ToList();
+        // Uncounted: still listed in its marker. A pledge whose marker is gone, or no longer lists it, was counted before.
+        var uncounted = pledges.Where(p => markers.MarkerOf.GetValueOrDefault(p.Id) is { } m && markers.Markers.GetValueOrDefault(m) is { } known && known.Listed.Contains(p.Id)).ToList();
         if (uncounted.Count == 0) return new StepResult([], rest);
         // A donor this instance has not seen is taken to be new: their row is added, and if it exists after all
         // the transaction fails and the next attempt reads it. Most donors on a giving day give once.
@@ -174,7 +217,6 @@ public sealed class TotalsProjector(
             // Offline gifts carry no contact, so the rules never match them.
             var decision = matching.Apply(new PledgeToMatch(p.Id, p.ProjectId, p.Amount, p.DonorHash, p.AcceptedAt));
 
-            actions.Add(new(TableTransactionActionType.Delete, new TableEntity(campaign.Id, LedgerKeys.Marker(p.Id)), markers[p.Id]));
             actions.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(campaign.Id, LedgerKeys.Pledge(p.Id))
             {
                 ["Counted"] = true,
@@ -224,6 +266,19 @@ public sealed class TotalsProjector(
                 : new(TableTransactionActionType.Add, row));
         }
 
+        // Each marker loses the pledges counted here, under its ETag: that is what makes a pledge count once. A marker
+        // left empty is deleted.
+        var markerActions = new List<(string Id, int Index, HashSet<string> Left)>();
+        foreach (var group in uncounted.GroupBy(p => markers.MarkerOf[p.Id]!))
+        {
+            var known = markers.Markers[group.Key]!;
+            var left = known.Listed.Except(group.Select(p => p.Id)).ToHashSet(StringComparer.Ordinal);
+            markerActions.Add((group.Key, actions.Count, left));
+            actions.Add(left.Count == 0
+                ? new(TableTransactionActionType.Delete, new TableEntity(campaign.Id, LedgerKeys.Marker(group.Key)), known.ETag)
+                : new(TableTransactionActionType.UpdateMerge, new TableEntity(campaign.Id, LedgerKeys.Marker(group.Key)) { ["Pledges"] = string.Join(',', left.Order(StringComparer.Ordinal)) }, known.ETag));
+        }
+
         state.AddRecent(recent);
         actions.Add(stateETag is { } e
             ? new(TableTransactionActionType.UpdateReplace, state.ToRow(campaign.Id), e)
@@ -238,6 +293,9 @@ public sealed class TotalsProjector(
         foreach (var d in donorRows)
             if (ETagOf(replies, d.Index) is { } donorNow) counting.Donors[d.Hash] = new DonorRow(donorNow, d.Matched, d.Projects);
             else counting.Donors.Remove(d.Hash);
+        foreach (var m in markerActions)
+            if (m.Left.Count == 0) markers.Markers.Remove(m.Id);
+            else markers.Markers[m.Id] = ETagOf(replies, m.Index) is { } markerNow ? new TurnMarkers.Known(markerNow, m.Left) : null;
         return new StepResult(uncounted.Select(p => p.Id).ToList(), rest);
     }
 
@@ -271,9 +329,33 @@ public sealed class TotalsProjector(
         return found;
     }
 
-    private async Task<Dictionary<string, ETag>> ReadMarkersAsync(string campaignId, List<Pledge> pledges, CancellationToken ct) =>
-        (await ReadRowsAsync(campaignId, pledges.Select(p => LedgerKeys.Marker(p.Id)), ct))
-            .ToDictionary(r => r.Key[LedgerKeys.MarkerPrefix.Length..], r => r.Value.ETag);
+    /// <summary>Makes sure the turn knows the marker of each pledge and where that marker stands: a pledge queued
+    /// without its marker has its row read (it names the marker, and says whether it was counted), then each marker
+    /// not known is read. Nothing is read in the common case: the message carried the marker as committed.</summary>
+    private async Task KnowMarkersAsync(string campaignId, List<Pledge> pledges, TurnMarkers markers, CancellationToken ct)
+    {
+        var withoutMarker = pledges.Where(p => markers.MarkerOf.GetValueOrDefault(p.Id) is null).Select(p => p.Id).ToList();
+        if (withoutMarker.Count > 0)
+        {
+            var rows = await ReadRowsAsync(campaignId, withoutMarker.Select(LedgerKeys.Pledge), ct);
+            foreach (var id in withoutMarker)
+                if (rows.TryGetValue(LedgerKeys.Pledge(id), out var row) && row.GetBoolean("Counted") != true)
+                {
+                    var marker = PledgeRows.MarkerOf(row);
+                    markers.MarkerOf[id] = marker;
+                    if (!markers.Markers.ContainsKey(marker)) markers.Markers[marker] = null;
+                }
+        }
+        // A marker this turn saw deleted stays gone: only those known to exist but not known how are read.
+        var unknown = pledges.Select(p => markers.MarkerOf.GetValueOrDefault(p.Id)).OfType<string>()
+            .Where(m => markers.Markers.TryGetValue(m, out var known) && known is null).Distinct().ToList();
+        if (unknown.Count == 0) return;
+        var found = await ReadRowsAsync(campaignId, unknown.Select(LedgerKeys.Marker), ct);
+        foreach (var id in unknown)
+            if (found.TryGetValue(LedgerKeys.Marker(id), out var row))
+                markers.Markers[id] = new TurnMarkers.Known(row.ETag, PledgeRows.MarkedPledges(row).ToHashSet(StringComparer.Ordinal));
+            else markers.Markers.Remove(id);
+    }
 
     private async Task<Dictionary<string, DonorRow>?> ReadDonorsAsync(string campaignId, IEnumerable<string> hashes, CancellationToken ct)
     {
