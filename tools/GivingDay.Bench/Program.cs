@@ -179,12 +179,14 @@ Console.WriteLine($"totals exact        {(exact ? "yes" : "NO")}: raised {totals
     + $"{totals.GetProperty("donors").GetInt64()} donors (expected {accepted.Sum(a => a.Amount)} fen, {accepted.Count} pledges, {expectedDonors} donors; per project {(projectsExact ? "exact" : "NOT exact")})");
 if (limit is not null)
 {
-    // What a pledge needs from storage, at the least, in this design: intake writes its row and outbox marker (and a
-    // velocity activity row while a fund can match, for donors with a contact); counting deletes the marker, marks
-    // the row counted, and writes the donor's row (donors with a contact); a queue message carries up to 32 pledges.
+    // What a pledge needs from storage, at the least, in this design: intake adds its row (and a velocity activity
+    // row while a fund can match, for donors with a contact); counting merges its match into the row and writes the
+    // donor's row (donors with a contact); one outbox marker (added, then deleted) and one queue message serve a
+    // batch of up to 48 pledges.
+    const double pledgesPerMessage = 48;
     var withContact = accepted.Count(a => a.Contact is not null) / (double)Math.Max(1, accepted.Count);
-    var entities = 4 + withContact + (fund ? withContact : 0);
-    const double pledgesPerMessage = 32;
+    var entities = 2 + withContact + (fund ? withContact : 0) + 2.0 / pledgesPerMessage;
+
     var secondsPerPledge = entities / limit.EntitiesPerSecond + (1 / limit.QueueSendsPerSecond + 1 / limit.QueueReceiveDeletesPerSecond) / pledgesPerMessage;
     var pledgeLimit = 1 / secondsPerPledge;
     Console.WriteLine($"storage limit       {limit.EntitiesPerSecond:0} entities/s in 100-entity transactions, {limit.QueueSendsPerSecond:0} queue sends/s, "

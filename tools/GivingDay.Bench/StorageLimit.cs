@@ -32,8 +32,8 @@ public static class StorageLimit
                 await table.SubmitTransactionAsync(actions);
                 return 100;
             });
-            // Messages the size of a pledge batch (32 pledges as JSON is ~8 KiB).
-            var text = new string('x', 8_000);
+            // Messages the size of a pledge batch (48 pledges as JSON, base64: ~30 KB).
+            var text = new string('x', 30_000);
             var sends = await RunAsync(each, parallel, async (_, _) => { await queue.SendMessageAsync(text); return 1; });
             var receives = await RunAsync(each, parallel, async (_, _) =>
             {
