@@ -50,6 +50,12 @@ var definition = new Dictionary<string, object?>
 if (shards is not null) definition["shards"] = shards;
 var put = await http.PutAsJsonAsync($"/api/organiser/campaigns/{campaign}", definition);
 if (!put.IsSuccessStatusCode) { Console.Error.WriteLine($"PUT campaign: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}"); return 2; }
+// An app without counting shards ignores the setting: say so rather than print a figure under a false heading.
+if (shards is not null && !(await put.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("shards", out _))
+{
+    Console.WriteLine($"shards              this app has no 'shards' campaign setting: --shards {shards} changes nothing");
+    shards = null;
+}
 
 // --poll: leaderboard pollers (as the live page polls, with If-None-Match) while a trickle of pledges arrives.
 if (options.ContainsKey("poll"))
