@@ -4,18 +4,21 @@
 # Usage: scripts/bench.sh [--instances K] [--storage-latency-ms MS] [--scale-table]
 #          [--concurrency N] [--seconds S] [--rate N] [--donors distinct|repeat|anonymous] [--no-fund] [--shards N] [--poll]
 #   --storage-latency-ms MS  adds MS to every storage call the app makes (Storage:SimulatedLatencyMs), as in Azure
-#   --scale-table            counted/s for 1, 2, 4 shards on 1 and 2 instances (latency 15 ms unless given)
+#   --scale-table            counted/s for 1, 2, 4 shards on 1 and 2 instances (latency 15 ms unless given), each run
+#                            on a fresh Azurite (its table queries scan the whole table, so earlier runs would slow later ones)
+#   --shards-list "1 2 4"    the shard counts of the table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The app, as one instance is started (plus --urls). The one line to change when the host changes.
 APP="dotnet src/Functions/bin/Release/net10.0/GivingDay.Functions.dll"
 
-instances=1; latency=0; scale=0; pass=()
+instances=1; latency=0; scale=0; shard_counts="1 2 4"; pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --instances) instances=$2; shift 2 ;;
     --storage-latency-ms) latency=$2; shift 2 ;;
     --scale-table) scale=1; shift ;;
+    --shards-list) shard_counts=$2; shift 2 ;;
     *) pass+=("$1"); shift ;;
   esac
 done
@@ -26,15 +29,19 @@ echo "==> building"
 dotnet build GivingDay.slnx -c Release --nologo -v quiet >/dev/null
 
 work=$(mktemp -d)
-read -r blob queue table <<<"$(free_ports 3)"
-scripts/azurite.sh "$work/azurite" "$blob" "$queue" "$table" > "$work/azurite.log" 2>&1 &
-azurite_pid=$!
-app_pids=()
-trap 'kill "${app_pids[@]}" "$azurite_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-wait_for_port 127.0.0.1 "$blob" 60; wait_for_port 127.0.0.1 "$queue" 60; wait_for_port 127.0.0.1 "$table" 60
-export AzureWebJobsStorage; AzureWebJobsStorage=$(azurite_connection "$blob" "$queue" "$table")
+azurite_pid=""; app_pids=()
+trap 'kill "${app_pids[@]}" $azurite_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 export Organiser__ApiKey=bench-key RateLimit__PerClientPerSecond=0 Logging__LogLevel__Default=Warning
 
+start_azurite() { # a fresh data folder each time; sets AzureWebJobsStorage
+  local blob queue table
+  read -r blob queue table <<<"$(free_ports 3)"
+  scripts/azurite.sh "$work/azurite-$blob" "$blob" "$queue" "$table" > "$work/azurite-$blob.log" 2>&1 &
+  azurite_pid=$!
+  wait_for_port 127.0.0.1 "$blob" 60; wait_for_port 127.0.0.1 "$queue" 60; wait_for_port 127.0.0.1 "$table" 60
+  export AzureWebJobsStorage; AzureWebJobsStorage=$(azurite_connection "$blob" "$queue" "$table")
+}
+stop_azurite() { kill "$azurite_pid" 2>/dev/null || true; wait "$azurite_pid" 2>/dev/null || true; azurite_pid=""; }
 start_apps() { # count latency_ms: starts the instances, sets $urls
   urls=""
   for i in $(seq 1 "$1"); do
@@ -51,6 +58,7 @@ bench() { dotnet tools/GivingDay.Bench/bin/Release/net10.0/GivingDay.Bench.dll -
 
 if [ "$scale" = 0 ]; then
   echo "==> $instances instance(s)$( [ "$latency" != 0 ] && echo ", $latency ms added to every storage call")"
+  start_azurite
   start_apps "$instances" "$latency"
   bench "${pass[@]}"
   exit
@@ -59,17 +67,19 @@ fi
 [ "$latency" = 0 ] && latency=15
 declare -A counted
 for n in 1 2; do
-  start_apps "$n" "$latency"
-  for shards in 1 2 4; do
+  for shards in $shard_counts; do
     echo "==> $n instance(s), $shards shard(s), $latency ms per storage call"
+    start_azurite
+    start_apps "$n" "$latency"
     bench --no-limit --shards "$shards" "${pass[@]}" | tee "$work/scale-$n-$shards.txt"
     counted[$n,$shards]=$(awk '/^counted end to end/ {print $5}' "$work/scale-$n-$shards.txt")
+    stop_apps
+    stop_azurite
   done
-  stop_apps
 done
 echo
 echo "counted end to end, pledges/s, with $latency ms added to every storage call"
-printf '%-12s %10s %10s %10s\n' "" "1 shard" "2 shards" "4 shards"
+printf '%-12s' ""; for shards in $shard_counts; do printf ' %10s' "$shards shard(s)"; done; echo
 for n in 1 2; do
-  printf '%-12s %10s %10s %10s\n' "$n instance$( [ "$n" = 1 ] || echo s)" "${counted[$n,1]}" "${counted[$n,2]}" "${counted[$n,4]}"
+  printf '%-12s' "$n instance(s)"; for shards in $shard_counts; do printf ' %10s' "${counted[$n,$shards]}"; done; echo
 done

@@ -131,33 +131,44 @@ public sealed class TotalsProjector(
         // First delivery is the common case: assume every marker is there, and trust this instance's view of the
         // totals and donors. If any of it is wrong (counted before, or another instance committed), the transaction
         // fails as a whole and the next attempt reads what the step needs.
-        var verify = false;
+        var doubt = Doubt.None;
         ActivityRead? prefetched = null;
         for (var attempt = 1; pledges.Count > 0; attempt++)
         {
             try
             {
-                var step = await CountStepAsync(campaign, counting, pledges, markers, verify, prefetched, ct);
+                var step = await CountStepAsync(campaign, counting, pledges, markers, doubt, prefetched, ct);
                 counted.UnionWith(step.Counted);
                 pledges = step.Left;
                 prefetched = step.Next;
                 attempt = 0;
                 // After a step that committed, the rest are most likely uncounted too and the view is current.
-                if (step.Counted.Count > 0) verify = false;
+                if (step.Counted.Count > 0) doubt = Doubt.None;
             }
-            catch (Exception e) when (IsLostRace(e) && attempt < MaxAttempts)
+            catch (Exception e) when ((e is LostRace || IsLostRace(e)) && attempt < MaxAttempts)
             {
                 // Another processor committed first (totals ETag, a marker already gone, a donor row), or this
-                // instance's view was stale: read again and recompute.
-                verify = true;
+                // instance's view was stale: read again and recompute. Another instance counting other pledges of
+                // the campaign only makes the totals row stale: that alone is read again first.
+                doubt = e is LostRace { OnlyTotals: true } && doubt == Doubt.None ? Doubt.Totals : Doubt.All;
                 counting.Totals = null;
-                markers.ForgetAll();
+                if (doubt == Doubt.All) markers.ForgetAll();
                 prefetched = null;
                 log.LogDebug("Counting step for {Campaign} lost a race ({Message}); reading again", campaign.Id, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
             }
         }
         return counted;
+    }
+
+    /// <summary>What a step may not take on trust after a lost race: nothing, the totals row, or anything it read.</summary>
+    private enum Doubt { None, Totals, All }
+
+    /// <summary>A counting transaction that failed on a row changed by someone else. OnlyTotals: the reply named the
+    /// totals row, or could not say which row (Azurite's unreadable replies).</summary>
+    private sealed class LostRace(Exception inner, bool onlyTotals) : Exception(inner.Message, inner)
+    {
+        public bool OnlyTotals => onlyTotals;
     }
 
     private static bool IsLostRace(Exception e) =>
@@ -191,16 +202,16 @@ public sealed class TotalsProjector(
         return (pledges, all.Skip(pledges.Count).ToList());
     }
 
-    private async Task<StepResult> CountStepAsync(Campaign campaign, CampaignCounting counting, List<Pledge> all, TurnMarkers markers, bool verify, ActivityRead? prefetched, CancellationToken ct)
+    private async Task<StepResult> CountStepAsync(Campaign campaign, CampaignCounting counting, List<Pledge> all, TurnMarkers markers, Doubt doubt, ActivityRead? prefetched, CancellationToken ct)
     {
         var (pledges, rest) = Pack(all, markers);
         var stepDonors = pledges.Where(p => p.DonorHash is not null).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
 
         // Reads only for what this instance cannot vouch for; the ones needed are independent, so they run at once.
         var cached = counting.Totals;
-        var stateTask = verify || cached is null ? ReadTotalsAsync(campaign.Id, ct) : Task.FromResult(((TotalsState, ETag?))(cached.Value.State.Clone(), cached.Value.ETag));
+        var stateTask = doubt != Doubt.None || cached is null ? ReadTotalsAsync(campaign.Id, ct) : Task.FromResult(((TotalsState, ETag?))(cached.Value.State.Clone(), cached.Value.ETag));
         var markersTask = KnowMarkersAsync(campaign.Id, pledges, markers, ct);
-        var donorsTask = verify ? ReadDonorsAsync(campaign.Id, stepDonors, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
+        var donorsTask = doubt == Doubt.All ? ReadDonorsAsync(campaign.Id, stepDonors, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
         var activityTask = !NeedsActivity(campaign, cached?.State, pledges) ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
             : prefetched is not null && pledges.All(p => prefetched.PledgeIds.Contains(p.Id)) ? prefetched.Activity
             : ReadActivityAsync(campaign, pledges, ct);
@@ -304,8 +315,17 @@ public sealed class TotalsProjector(
         var next = rest.Count == 0 ? null : Pack(rest, markers).Step;
         var prefetch = next is not null && NeedsActivity(campaign, state, next)
             ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), ReadActivityAsync(campaign, next, ct)) : null;
-        var replies = await pipelines.GetPipeline(StoragePipelines.CountCommit).ExecuteAsync(
-            async t => (await _ledger.SubmitTransactionAsync(actions, t)).Value, ct);
+        IReadOnlyList<Response> replies;
+        try
+        {
+            replies = await pipelines.GetPipeline(StoragePipelines.CountCommit).ExecuteAsync(
+                async t => (await _ledger.SubmitTransactionAsync(actions, t)).Value, ct);
+        }
+        catch (Exception commitFailed) when (IsLostRace(commitFailed))
+        {
+            var failed = (commitFailed as TableTransactionFailedException)?.FailedTransactionActionIndex;
+            throw new LostRace(commitFailed, onlyTotals: failed is null || failed == actions.Count - 1);
+        }
 
         // The commit's replies carry the new ETags: the next step starts from them without reading.
         counting.Totals = ETagOf(replies, actions.Count - 1) is { } stateNow ? (state, stateNow) : null;
