@@ -29,7 +29,7 @@ public sealed class TotalsProjector(
     // An Azure Table query allows at most 15 comparisons: the partition, and two per donor's range.
     private const int ActivityDonorsPerQuery = 7;
     // Past this many known donors a campaign's view starts afresh (unknown donors are only slower, never wrong).
-    private const int MaxKnownDonors = 1_000_000;
+    private const int MaxKnownDonors = 200_000;
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
     // Every step of a campaign replaces its totals row under ETag, so steps of one campaign can only commit one
     // at a time. Inside the instance, messages of a campaign take turns, and whoever has the turn counts every
