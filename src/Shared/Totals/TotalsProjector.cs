@@ -75,7 +75,8 @@ public sealed class TotalsProjector(
             foreach (var m in messages)
             {
                 foreach (var p in m.Pledges)
-                    if (m.Marker is not null || !turn.MarkerOf.ContainsKey(p.Id)) turn.MarkerOf[p.Id] = m.Marker?.Id ?? turn.MarkerOf.GetValueOrDefault(p.Id);
+                    if (m.Marker is not null) turn.MarkerOf[p.Id] = m.Marker.Id;
+                    else turn.MarkerOf.TryAdd(p.Id, null);
                 if (m.Marker is null) continue;
                 var known = new Known(new ETag(m.Marker.ETag), m.Pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal));
                 // Two messages disagreeing about one marker (a re-drive after a partial count): read it.
@@ -310,8 +311,9 @@ public sealed class TotalsProjector(
             ? new(TableTransactionActionType.UpdateReplace, state.ToRow(campaign.Id), e)
             : new(TableTransactionActionType.Add, state.ToRow(campaign.Id)));
 
-        // The next step's velocity read goes out with this commit. It may see activity written up to one commit later
-        // than a read made after it, which only ever adds pledges accepted before that step's own.
+        // The next step's velocity read goes out with this commit, one round trip earlier than after it. What it could
+        // miss is a pledge accepted before the next step's own but committed by intake only now; intake commits within
+        // milliseconds of accepting, and a message is counted well after, so a later read would miss it just the same.
         var next = rest.Count == 0 ? null : Pack(rest, markers).Step;
         var prefetch = next is not null && NeedsActivity(campaign, state, next)
             ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), ReadActivityAsync(campaign, next, ct)) : null;

@@ -120,4 +120,39 @@ public class CountingTests
         // Five donors, each capped at 1500 fen of matching.
         Assert.Equal(5 * 1500, board.GetProperty("totals").GetProperty("matched").GetInt64());
     }
+
+    [Fact]
+    public async Task Pledges_stored_with_a_marker_each_before_markers_were_per_batch_are_counted_once()
+    {
+        // As the ledger was before: a marker per pledge, named by the pledge id, and pledge rows without "Marker".
+        var prefix = Azurite.UniquePrefix();
+        await using var app = await AppInstance.StartAsync(prefix, listeners: false);
+        var campaignId = TestCampaigns.NewId();
+        (await app.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        var ledger = app.Get<StorageAccount>().Table(StorageNames.LedgerTable);
+        var now = DateTimeOffset.UtcNow;
+        var pledges = Enumerable.Range(0, 6).Select(i => new Pledge($"old{i:00}", campaignId, Projects[i % 3], new GivingDay.Money.Money(1000 + i),
+            i % 2 == 0 ? null : $"donor{i}", "王*", "加油", Channels.Online, now.AddSeconds(-40 + i), "fp")).ToList();
+        foreach (var p in pledges)
+            await ledger.SubmitTransactionAsync([
+                new(Azure.Data.Tables.TableTransactionActionType.Add, PledgeRows.ToRow(p)),
+                new(Azure.Data.Tables.TableTransactionActionType.Add, new Azure.Data.Tables.TableEntity(campaignId, "q|" + p.Id) { ["AcceptedAt"] = p.AcceptedAt }),
+            ]);
+        var projector = app.Get<TotalsProjector>();
+
+        // An old message (no marker), and the re-drive's message for each old marker.
+        Assert.Equal(3, await projector.CountAsync(new PledgeBatchMessage(campaignId, pledges.Take(3).ToList()), default));
+        Assert.Equal(3, await app.Get<PledgeRedrive>().RequeueStaleAsync(default, olderThan: TimeSpan.Zero));
+        var counted = 0;
+        foreach (var m in await DrainAsync(app.Get<StorageAccount>(), 3)) counted += await projector.CountAsync(m, default);
+        Assert.Equal(3, counted);
+        // Delivered again: nothing more.
+        Assert.Equal(0, await projector.CountAsync(new PledgeBatchMessage(campaignId, pledges), default));
+
+        Assert.Equal(0, await MarkedPledgesLeftAsync(app.Get<StorageAccount>(), campaignId));
+        var board = await app.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard");
+        Assert.Equal(pledges.Sum(p => p.Amount.Fen), board.GetProperty("totals").GetProperty("raised").GetInt64());
+        Assert.Equal(6, board.GetProperty("totals").GetProperty("pledges").GetInt64());
+        Assert.Equal(6, board.GetProperty("totals").GetProperty("donors").GetInt64());
+    }
 }
