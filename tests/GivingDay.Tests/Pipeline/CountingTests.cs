@@ -155,4 +155,27 @@ public class CountingTests
         Assert.Equal(6, board.GetProperty("totals").GetProperty("pledges").GetInt64());
         Assert.Equal(6, board.GetProperty("totals").GetProperty("donors").GetInt64());
     }
+
+    [Fact]
+    public async Task Two_instances_counting_different_messages_at_once_keep_exact_totals_and_donors()
+    {
+        // Each instance's commits make the other's totals row stale (and sometimes its donor rows): every lost race
+        // must be read again to the right depth, never trusted.
+        var prefix = Azurite.UniquePrefix();
+        await using var a = await AppInstance.StartAsync(prefix, listeners: false);
+        await using var b = await AppInstance.StartAsync(prefix, listeners: false);
+        var campaignId = TestCampaigns.NewId();
+        (await a.PutCampaignAsync(campaignId, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 50_000, "1", perDonorCap: 3_000)]))).EnsureSuccessStatusCode();
+        var sent = Crowd(180, seed: 23);
+        await PostAllAsync(a, campaignId, sent);
+        var messages = await DrainAsync(a.Get<StorageAccount>(), sent.Count);
+
+        var counted = await Task.WhenAll(messages.Select((m, i) => (i % 2 == 0 ? a : b).Get<TotalsProjector>().CountAsync(m, default)));
+
+        Assert.Equal(sent.Count, counted.Sum());
+        Assert.Equal(0, await MarkedPledgesLeftAsync(a.Get<StorageAccount>(), campaignId));
+        var board = await a.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard");
+        AssertTotalsMatch(board, sent);
+        Assert.True(board.GetProperty("totals").GetProperty("matched").GetInt64() <= 50_000);
+    }
 }
