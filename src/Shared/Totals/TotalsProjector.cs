@@ -151,7 +151,15 @@ public sealed class TotalsProjector(
                 // Another processor committed first (totals ETag, a marker already gone, a donor row), or this
                 // instance's view was stale: read again and recompute. Another instance counting other pledges of
                 // the campaign only makes the totals row stale: that alone is read again first.
-                doubt = e is LostRace { OnlyTotals: true } && doubt == Doubt.None ? Doubt.Totals : Doubt.All;
+                // A reply that names the totals row is believed every time (two instances counting one campaign lose
+                // that race often, and a read of everything each time would be the cost of it); a reply that cannot
+                // say which row failed earns a read of the totals first, then of everything.
+                doubt = e switch
+                {
+                    LostRace { Row: FailedRow.Totals } => Doubt.Totals,
+                    LostRace { Row: FailedRow.Unknown } when doubt == Doubt.None => Doubt.Totals,
+                    _ => Doubt.All,
+                };
                 counting.Totals = null;
                 if (doubt == Doubt.All) markers.ForgetAll();
                 prefetched = null;
@@ -165,11 +173,13 @@ public sealed class TotalsProjector(
     /// <summary>What a step may not take on trust after a lost race: nothing, the totals row, or anything it read.</summary>
     private enum Doubt { None, Totals, All }
 
-    /// <summary>A counting transaction that failed on a row changed by someone else. OnlyTotals: the reply named the
-    /// totals row, or could not say which row (Azurite's unreadable replies).</summary>
-    private sealed class LostRace(Exception inner, bool onlyTotals) : Exception(inner.Message, inner)
+    private enum FailedRow { Totals, Other, Unknown }
+
+    /// <summary>A counting transaction that failed on a row changed by someone else; Row: which, as far as the reply
+    /// says (Azurite answers some failures in a form the SDK cannot read).</summary>
+    private sealed class LostRace(Exception inner, FailedRow row) : Exception(inner.Message, inner)
     {
-        public bool OnlyTotals => onlyTotals;
+        public FailedRow Row => row;
     }
 
     private static bool IsLostRace(Exception e) =>
@@ -326,7 +336,7 @@ public sealed class TotalsProjector(
         catch (Exception commitFailed) when (IsLostRace(commitFailed))
         {
             var failed = (commitFailed as TableTransactionFailedException)?.FailedTransactionActionIndex;
-            throw new LostRace(commitFailed, onlyTotals: failed is null || failed == actions.Count - 1);
+            throw new LostRace(commitFailed, failed is null ? FailedRow.Unknown : failed == actions.Count - 1 ? FailedRow.Totals : FailedRow.Other);
         }
 
         // The commit's replies carry the new ETags: the next step starts from them without reading.
