@@ -1,23 +1,85 @@
 #!/usr/bin/env bash
-# The benchmark (not a test): starts Azurite with a fresh data folder and the standalone host with rate
-# limiting off, drives pledge intake, and prints the figures. Usage: scripts/bench.sh [--concurrency N] [--seconds S] [--rate N] [--matching] [--poll]
+# The benchmark (not a test): starts Azurite with a fresh data folder and K app instances on it (rate limiting
+# off), drives realistic pledge traffic, and prints the figures beside Azurite's own limit measured in the same run.
+# Usage: scripts/bench.sh [--instances K] [--storage-latency-ms MS] [--scale-table]
+#          [--concurrency N] [--seconds S] [--rate N] [--donors distinct|repeat|anonymous] [--no-fund] [--shards N] [--poll]
+#   --storage-latency-ms MS  adds MS to every storage call the app makes (Storage:SimulatedLatencyMs), as in Azure
+#   --scale-table            counted/s for 1, 2, 4 shards on 1 and 2 instances (latency 15 ms unless given), each run
+#                            on a fresh Azurite (its table queries scan the whole table, so earlier runs would slow later ones)
+#   --shards-list "1 2 4"    the shard counts of the table
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The app, as one instance is started (plus --urls). The one line to change when the host changes.
+APP="dotnet src/StandaloneHost/bin/Release/net10.0/GivingDay.StandaloneHost.dll"
+
+instances=1; latency=0; scale=0; shard_counts="1 2 4"; pass=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --instances) instances=$2; shift 2 ;;
+    --storage-latency-ms) latency=$2; shift 2 ;;
+    --scale-table) scale=1; shift ;;
+    --shards-list) shard_counts=$2; shift 2 ;;
+    *) pass+=("$1"); shift ;;
+  esac
+done
+
 source scripts/storage-env.sh
 scripts/install-tools.sh
-dotnet build src/StandaloneHost -c Release --nologo -v quiet
-dotnet build tools/GivingDay.Bench -c Release --nologo -v quiet
+echo "==> building"
+dotnet build GivingDay.slnx -c Release --nologo -v quiet >/dev/null
 
 work=$(mktemp -d)
-read -r blob queue table app <<<"$(free_ports 4)"
-scripts/azurite.sh "$work/azurite" "$blob" "$queue" "$table" > "$work/azurite.log" 2>&1 &
-pids=($!)
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-wait_for_port 127.0.0.1 "$blob" 60; wait_for_port 127.0.0.1 "$queue" 60; wait_for_port 127.0.0.1 "$table" 60
-export AzureWebJobsStorage; AzureWebJobsStorage=$(azurite_connection "$blob" "$queue" "$table")
+azurite_pid=""; app_pids=()
+trap 'kill "${app_pids[@]}" $azurite_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 export Organiser__ApiKey=bench-key Hashing__DonorKey=bench-donor-key RateLimit__PerClientPerSecond=0 Logging__LogLevel__Default=Warning
-dotnet src/StandaloneHost/bin/Release/net10.0/GivingDay.StandaloneHost.dll --urls "http://127.0.0.1:$app" > "$work/app.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$app/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
-sleep 1
-dotnet tools/GivingDay.Bench/bin/Release/net10.0/GivingDay.Bench.dll --url "http://127.0.0.1:$app" --key bench-key "$@"
+
+start_azurite() { # a fresh data folder each time; sets AzureWebJobsStorage
+  local blob queue table
+  read -r blob queue table <<<"$(free_ports 3)"
+  scripts/azurite.sh "$work/azurite-$blob" "$blob" "$queue" "$table" > "$work/azurite-$blob.log" 2>&1 &
+  azurite_pid=$!
+  wait_for_port 127.0.0.1 "$blob" 60; wait_for_port 127.0.0.1 "$queue" 60; wait_for_port 127.0.0.1 "$table" 60
+  export AzureWebJobsStorage; AzureWebJobsStorage=$(azurite_connection "$blob" "$queue" "$table")
+}
+stop_azurite() { kill "$azurite_pid" 2>/dev/null || true; wait "$azurite_pid" 2>/dev/null || true; azurite_pid=""; }
+start_apps() { # count latency_ms: starts the instances, sets $urls
+  urls=""
+  for i in $(seq 1 "$1"); do
+    local port; port=$(free_ports 1)
+    Storage__SimulatedLatencyMs=$2 $APP --urls "http://127.0.0.1:$port" > "$work/app-$i.log" 2>&1 &
+    app_pids+=($!)
+    for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
+    urls="${urls:+$urls,}http://127.0.0.1:$port"
+  done
+  sleep 1
+}
+stop_apps() { kill "${app_pids[@]}" 2>/dev/null || true; wait "${app_pids[@]}" 2>/dev/null || true; app_pids=(); }
+bench() { dotnet tools/GivingDay.Bench/bin/Release/net10.0/GivingDay.Bench.dll --url "$urls" --key bench-key --storage "$AzureWebJobsStorage" "$@"; }
+
+if [ "$scale" = 0 ]; then
+  echo "==> $instances instance(s)$( [ "$latency" != 0 ] && echo ", $latency ms added to every storage call")"
+  start_azurite
+  start_apps "$instances" "$latency"
+  bench "${pass[@]}"
+  exit
+fi
+
+[ "$latency" = 0 ] && latency=15
+declare -A counted
+for n in 1 2; do
+  for shards in $shard_counts; do
+    echo "==> $n instance(s), $shards shard(s), $latency ms per storage call"
+    start_azurite
+    start_apps "$n" "$latency"
+    bench --no-limit --shards "$shards" "${pass[@]}" | tee "$work/scale-$n-$shards.txt"
+    counted[$n,$shards]=$(awk '/^counted end to end/ {print $5}' "$work/scale-$n-$shards.txt")
+    stop_apps
+    stop_azurite
+  done
+done
+echo
+echo "counted end to end, pledges/s, with $latency ms added to every storage call"
+printf '%-12s' ""; for shards in $shard_counts; do printf ' %10s' "$shards shard(s)"; done; echo
+for n in 1 2; do
+  printf '%-12s' "$n instance(s)"; for shards in $shard_counts; do printf ' %10s' "${counted[$n,$shards]}"; done; echo
+done

@@ -4,40 +4,63 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using GivingDay.Bench;
 
-// Drives pledge intake over HTTP against a running app, waits until everything accepted is counted,
-// checks the totals are exact, and prints the figures. Not a test: figures vary with the machine.
-// Usage: GivingDay.Bench --url http://127.0.0.1:7071 --key ORGANISER_KEY [--concurrency 64] [--seconds 20] [--rate N] [--matching] [--poll]
+// Drives pledge intake over HTTP against one or more running app instances (on one storage), waits until
+// everything accepted is counted, checks the totals are exact, and prints the figures beside the physical limit
+// of the storage measured in the same run. Not a test: figures vary with the machine.
+// Usage: GivingDay.Bench --url URL[,URL...] --key ORGANISER_KEY [--storage CONNECTION_STRING]
+//   [--concurrency 64] [--seconds 20] [--rate N] [--donors distinct|repeat|anonymous] [--no-fund] [--shards N]
+//   [--no-limit] [--poll]
 var options = Args(args);
-var url = new Uri(options.GetValueOrDefault("url", "http://127.0.0.1:7071"));
+var urls = options.GetValueOrDefault("url", "http://127.0.0.1:7071").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u)).ToList();
 var key = options.GetValueOrDefault("key", "dev-organiser-key");
 var concurrency = int.Parse(options.GetValueOrDefault("concurrency", "64"));
 var seconds = double.Parse(options.GetValueOrDefault("seconds", "20"));
-var matching = options.ContainsKey("matching");
 // --rate N: pace the clients to N pledges/s in all (sustained load) instead of as fast as they can.
 var rate = options.TryGetValue("rate", out var r) ? double.Parse(r) : 0;
+var mix = options.GetValueOrDefault("donors", "distinct");
+if (!Traffic.Mixes.Contains(mix)) { Console.Error.WriteLine($"--donors must be one of {string.Join(", ", Traffic.Mixes)}"); return 2; }
+// A matching fund with caps is on unless --no-fund (--matching, the old switch, is the default now).
+var fund = !options.ContainsKey("no-fund");
+var pool = long.Parse(options.GetValueOrDefault("pool", "100000000"));
+int? shards = options.TryGetValue("shards", out var s) ? int.Parse(s) : null;
 
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
-{ BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
-http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+var clients = urls.Select(u =>
+{
+    var h = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+    { BaseAddress = u, Timeout = TimeSpan.FromSeconds(60) };
+    h.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+    return h;
+}).ToList();
+var http = clients[0];
 
 var campaign = $"bench-{DateTime.UtcNow:HHmmss}-{Random.Shared.Next(1000):000}";
 string[] projects = ["zaochan", "weixinyuan", "songwanjia", "nongqing", "xiyifang"];
-var definition = new
+string[] projectNames = ["守护早产小天使", "红十字微心愿", "博爱送万家", "暖暖农情", "爱心洗衣坊助老"];
+var definition = new Dictionary<string, object?>
 {
-    name = "基准测试 5·8 人道公益日", @event = "5.8",
-    startsAt = DateTimeOffset.UtcNow.AddHours(-1).ToString("o"), endsAt = DateTimeOffset.UtcNow.AddDays(1).ToString("o"),
-    projects = projects.Select(p => new { id = p, name = p, goal = 100_000_000 }).ToArray(),
-    matchingFunds = matching
-        ? new object[] { new { id = "aixin", sponsor = "爱心企业", ratio = 1, pool = 10_000_000, perPledgeCap = 5000, perDonorCap = 20000 } }
+    ["name"] = "基准测试 5·8 人道公益日", ["event"] = "5.8",
+    ["startsAt"] = DateTimeOffset.UtcNow.AddHours(-1).ToString("o"), ["endsAt"] = DateTimeOffset.UtcNow.AddDays(1).ToString("o"),
+    ["projects"] = projects.Select((p, i) => new { id = p, name = projectNames[i], goal = 100_000_000 }).ToArray(),
+    ["matchingFunds"] = fund
+        ? new object[] { new { id = "aixin", sponsor = "爱心企业", ratio = 1, pool, perPledgeCap = 5000, perDonorCap = 20000 } }
         : [],
 };
-(await http.PutAsJsonAsync($"/api/organiser/campaigns/{campaign}", definition)).EnsureSuccessStatusCode();
-var callsBefore = await StorageCallsAsync();
+if (shards is not null) definition["shards"] = shards;
+var put = await http.PutAsJsonAsync($"/api/organiser/campaigns/{campaign}", definition);
+if (!put.IsSuccessStatusCode) { Console.Error.WriteLine($"PUT campaign: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}"); return 2; }
+// An app without counting shards ignores the setting: say so rather than print a figure under a false heading.
+if (shards is not null && !(await put.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("shards", out _))
+{
+    Console.WriteLine($"shards              this app has no 'shards' campaign setting: --shards {shards} changes nothing");
+    shards = null;
+}
 
 // --poll: leaderboard pollers (as the live page polls, with If-None-Match) while a trickle of pledges arrives.
 if (options.ContainsKey("poll"))
 {
+    var pollCallsBefore = await StorageCallsAsync();
     var polls = 0L; var notModified = 0L;
     var pollStop = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
     var trickle = Task.Run(async () =>
@@ -49,14 +72,15 @@ if (options.ContainsKey("poll"))
         }
     });
     var watch = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async c =>
     {
         string? etag = null;
+        var client = clients[c % clients.Count];
         while (Stopwatch.GetTimestamp() < pollStop)
         {
             var request = new HttpRequestMessage(HttpMethod.Get, $"/api/campaigns/{campaign}/leaderboard");
             if (etag is not null) request.Headers.TryAddWithoutValidation("If-None-Match", etag);
-            using var response = await http.SendAsync(request);
+            using var response = await client.SendAsync(request);
             Interlocked.Increment(ref polls);
             if (response.StatusCode == HttpStatusCode.NotModified) Interlocked.Increment(ref notModified);
             else { etag = response.Headers.ETag?.ToString(); await response.Content.ReadAsByteArrayAsync(); }
@@ -64,20 +88,31 @@ if (options.ContainsKey("poll"))
     }));
     var pollSeconds = watch.Elapsed.TotalSeconds;
     await trickle;
-    var pollCalls = await StorageCallsAsync() - callsBefore;
+    var pollCalls = await StorageCallsAsync() - pollCallsBefore;
     Console.WriteLine($"leaderboard polls   {polls / pollSeconds:0} req/s from {concurrency} pollers, {100.0 * notModified / polls:0.0}% answered 304");
     Console.WriteLine($"storage calls       {pollCalls * 1000.0 / polls:0.0} per 1,000 polls (including the trickle of pledges being taken and counted)");
     return 0;
 }
 
-Console.WriteLine($"campaign {campaign}: {concurrency} clients for {seconds} s{(rate > 0 ? $" at {rate} pledges/s" : "")}{(matching ? ", matching fund active" : "")}");
-var accepted = new ConcurrentBag<(string Id, long Amount, double Ms)>();
+// The physical limit first, while the app is idle: Azurite alone, for 100-entity transactions and queue messages.
+StorageLimit.Figures? limit = null;
+if (options.TryGetValue("storage", out var storage) && !options.ContainsKey("no-limit"))
+    limit = await StorageLimit.MeasureAsync(storage, TimeSpan.FromSeconds(3));
+
+var callsBefore = await StorageCallsAsync();
+var traffic = new Traffic(mix, Random.Shared.Next(1, 1000));
+Console.WriteLine($"campaign {campaign}: {concurrency} clients for {seconds} s{(rate > 0 ? $" at {rate} pledges/s" : " at full speed")} on {urls.Count} instance(s)"
+    + $"{(shards is not null ? $", {shards} shard(s)" : "")}");
+Console.WriteLine($"traffic             donors {mix}, Chinese names and messages, 5 projects, "
+    + (fund ? $"fund aixin 1:1 pool {pool} fen, caps ¥50 a pledge and ¥200 a donor, velocity rule on" : "no matching fund"));
+var accepted = new ConcurrentBag<(string Id, string ProjectId, long Amount, string? Contact, double Ms)>();
 var refused = 0;
 var stopAt = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
 var clock = Stopwatch.StartNew();
 await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async client =>
 {
-    var random = new Random(client);
+    var random = new Random(client * 7919 + Environment.TickCount);
+    var target = clients[client % clients.Count];
     var n = 0;
     var interval = rate > 0 ? concurrency / rate : 0; // seconds between this client's pledges
     var due = Stopwatch.GetTimestamp() + (long)(random.NextDouble() * interval * Stopwatch.Frequency);
@@ -89,29 +124,33 @@ await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async client =>
             if (wait > TimeSpan.Zero) await Task.Delay(wait);
             due += (long)(interval * Stopwatch.Frequency);
         }
-        var amount = random.Next(1, 200) * 100L;
-        var body = new { projectId = projects[random.Next(projects.Length)], amount, donor = new { name = "王小明", contact = $"139{client:0000}{random.Next(0, 50):0000}" } };
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/campaigns/{campaign}/pledges") { Content = JsonContent.Create(body) };
+        var project = projects[random.Next(projects.Length)];
+        var gift = traffic.Next(random, project);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/campaigns/{campaign}/pledges") { Content = JsonContent.Create(gift.Body) };
         request.Headers.Add("Idempotency-Key", $"c{client}-{n++}");
         var started = Stopwatch.GetTimestamp();
-        using var response = await http.SendAsync(request);
-        var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (response.StatusCode == HttpStatusCode.Accepted)
-            accepted.Add(((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("pledgeId").GetString()!, amount, ms));
-        else Interlocked.Increment(ref refused);
+        try
+        {
+            using var response = await target.SendAsync(request);
+            var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (response.StatusCode == HttpStatusCode.Accepted)
+                accepted.Add(((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("pledgeId").GetString()!, project, gift.Amount, gift.Contact, ms));
+            else Interlocked.Increment(ref refused);
+        }
+        catch (HttpRequestException) { Interlocked.Increment(ref refused); }
     }
 }));
 var intakeSeconds = clock.Elapsed.TotalSeconds;
 
-// Wait until every accepted pledge is counted.
+// Wait until every accepted pledge is counted (as the leaderboard shows it).
 JsonElement board;
-var waitStarted = Stopwatch.StartNew();
 while (true)
 {
     board = await http.GetFromJsonAsync<JsonElement>($"/api/campaigns/{campaign}/leaderboard");
-    if (board.GetProperty("totals").GetProperty("pledges").GetInt64() >= accepted.Count || waitStarted.Elapsed > TimeSpan.FromMinutes(5)) break;
-    await Task.Delay(200);
+    if (board.GetProperty("totals").GetProperty("pledges").GetInt64() >= accepted.Count || clock.Elapsed > TimeSpan.FromSeconds(seconds) + TimeSpan.FromMinutes(5)) break;
+    await Task.Delay(100);
 }
+var countedSeconds = clock.Elapsed.TotalSeconds;
 var callsAfter = await StorageCallsAsync();
 
 // Pledge → counted, from the server's own times, for a sample of pledges.
@@ -119,27 +158,58 @@ var sample = accepted.OrderBy(_ => Random.Shared.Next()).Take(1000).ToList();
 var visible = new ConcurrentBag<double>();
 await Parallel.ForEachAsync(sample, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (p, ct) =>
 {
-    var s = await http.GetFromJsonAsync<JsonElement>($"/api/campaigns/{campaign}/pledges/{p.Id}", ct);
-    if (s.GetProperty("countedAt").ValueKind == JsonValueKind.String)
-        visible.Add((s.GetProperty("countedAt").GetDateTimeOffset() - s.GetProperty("acceptedAt").GetDateTimeOffset()).TotalMilliseconds);
+    var st = await http.GetFromJsonAsync<JsonElement>($"/api/campaigns/{campaign}/pledges/{p.Id}", ct);
+    if (st.GetProperty("countedAt").ValueKind == JsonValueKind.String)
+        visible.Add((st.GetProperty("countedAt").GetDateTimeOffset() - st.GetProperty("acceptedAt").GetDateTimeOffset()).TotalMilliseconds);
 });
 
 var totals = board.GetProperty("totals");
-var exact = totals.GetProperty("pledges").GetInt64() == accepted.Count && totals.GetProperty("raised").GetInt64() == accepted.Sum(a => a.Amount);
+var expectedDonors = accepted.Where(a => a.Contact is not null).Select(a => a.Contact).Distinct().LongCount() + accepted.LongCount(a => a.Contact is null);
+var projectsExact = board.GetProperty("projects").EnumerateArray().All(p =>
+    p.GetProperty("raised").GetInt64() == accepted.Where(a => a.ProjectId == p.GetProperty("projectId").GetString()).Sum(a => a.Amount)
+    && p.GetProperty("pledges").GetInt64() == accepted.Count(a => a.ProjectId == p.GetProperty("projectId").GetString()));
+var exact = totals.GetProperty("pledges").GetInt64() == accepted.Count && totals.GetProperty("raised").GetInt64() == accepted.Sum(a => a.Amount)
+    && totals.GetProperty("donors").GetInt64() == expectedDonors && projectsExact;
 var latencies = accepted.Select(a => a.Ms).Order().ToList();
 var visibleSorted = visible.Order().ToList();
-Console.WriteLine($"accepted            {accepted.Count} pledges in {intakeSeconds:0.0} s = {accepted.Count / intakeSeconds:0} pledges/s (refused {refused})");
+var countedPerSecond = totals.GetProperty("pledges").GetInt64() / countedSeconds;
+Console.WriteLine($"accepted            {accepted.Count} pledges in {intakeSeconds:0.0} s = {accepted.Count / intakeSeconds:0} pledges/s (refused {refused}); "
+    + $"{100.0 * expectedDonors / Math.Max(1, accepted.Count):0}% distinct donors ({expectedDonors})");
+Console.WriteLine($"counted end to end  {countedPerSecond:0} pledges/s (the last counted {countedSeconds - intakeSeconds:0.0} s after intake stopped)");
 Console.WriteLine($"intake latency      p50 {P(latencies, 50):0} ms, p99 {P(latencies, 99):0} ms");
-Console.WriteLine($"pledge -> counted   p50 {P(visibleSorted, 50):0} ms, p99 {P(visibleSorted, 99):0} ms (sample of {visibleSorted.Count})");
+Console.WriteLine($"pledge -> counted   p50 {P(visibleSorted, 50):0} ms, p99 {P(visibleSorted, 99):0} ms (server clock, sample of {visibleSorted.Count}; the leaderboard shows it at most 0.5 s later)");
 if (callsBefore >= 0 && callsAfter >= 0)
-    Console.WriteLine($"storage calls       {(callsAfter - callsBefore) / (double)Math.Max(1, accepted.Count):0.00} per pledge (intake + counting, this instance)");
+    Console.WriteLine($"storage calls       {(callsAfter - callsBefore) / (double)Math.Max(1, accepted.Count):0.00} per pledge (intake + counting, all instances)");
 Console.WriteLine($"matched             {totals.GetProperty("matched").GetInt64()} fen");
-Console.WriteLine($"totals exact        {(exact ? "yes" : "NO")}: raised {totals.GetProperty("raised").GetInt64()} fen over {totals.GetProperty("pledges").GetInt64()} pledges");
+Console.WriteLine($"totals exact        {(exact ? "yes" : "NO")}: raised {totals.GetProperty("raised").GetInt64()} fen over {totals.GetProperty("pledges").GetInt64()} pledges, "
+    + $"{totals.GetProperty("donors").GetInt64()} donors (expected {accepted.Sum(a => a.Amount)} fen, {accepted.Count} pledges, {expectedDonors} donors; per project {(projectsExact ? "exact" : "NOT exact")})");
+if (limit is not null)
+{
+    // What a pledge needs from storage, at the least, in this design: intake adds its row (and a velocity activity
+    // row while a fund can match, for donors with a contact); counting merges its match into the row and writes the
+    // donor's row (donors with a contact); one outbox marker (added, then deleted) and one queue message serve a
+    // batch of up to 48 pledges.
+    const double pledgesPerMessage = 48;
+    var withContact = accepted.Count(a => a.Contact is not null) / (double)Math.Max(1, accepted.Count);
+    var entities = 2 + withContact + (fund ? withContact : 0) + 2.0 / pledgesPerMessage;
+
+    var secondsPerPledge = entities / limit.EntitiesPerSecond + (1 / limit.QueueSendsPerSecond + 1 / limit.QueueReceiveDeletesPerSecond) / pledgesPerMessage;
+    var pledgeLimit = 1 / secondsPerPledge;
+    Console.WriteLine($"storage limit       {limit.EntitiesPerSecond:0} entities/s in 100-entity transactions, {limit.QueueSendsPerSecond:0} queue sends/s, "
+        + $"{limit.QueueReceiveDeletesPerSecond:0} queue receives+deletes/s (measured in this run, nothing else running)");
+    Console.WriteLine($"                    a pledge needs {entities:0.00} entities + 1/{pledgesPerMessage:0} queue message: the storage allows {pledgeLimit:0} pledges/s");
+    Console.WriteLine($"fraction of limit   counted end to end = {100 * countedPerSecond / pledgeLimit:0}% of what the storage allows");
+}
 return exact ? 0 : 1;
 
 async Task<long> StorageCallsAsync()
 {
-    try { return (await http.GetFromJsonAsync<JsonElement>("/api/organiser/metrics")).GetProperty("storageCalls").GetInt64(); }
+    try
+    {
+        var sum = 0L;
+        foreach (var c in clients) sum += (await c.GetFromJsonAsync<JsonElement>("/api/organiser/metrics")).GetProperty("storageCalls").GetInt64();
+        return sum;
+    }
     catch (HttpRequestException) { return -1; }
 }
 

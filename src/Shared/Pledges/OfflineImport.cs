@@ -74,46 +74,46 @@ public sealed class OfflineImport(StorageAccount account, ResiliencePipelineProv
         var seen = await read.ExecuteAsync(async t => await _ledger.GetEntityIfExistsAsync<TableEntity>(campaignId, LedgerKeys.OfflineFile(sha), cancellationToken: t), ct);
         if (seen.HasValue) return new Result(0, 0);
 
-        var stored = new List<Pledge>();
-        foreach (var chunk in pledges.Chunk(50))
+        var stored = new List<(List<Pledge> Pledges, MarkerRef? Marker)>();
+        foreach (var chunk in pledges.Chunk(PledgeIntake.MaxBatch))
         {
-            var actions = chunk.SelectMany(p => new[]
-            {
-                new TableTransactionAction(TableTransactionActionType.Add, PledgeRows.ToRow(p)),
-                new TableTransactionAction(TableTransactionActionType.Add, PledgeRows.MarkerRow(p)),
-            }).ToList();
             try
             {
-                await pipelines.GetPipeline(StoragePipelines.IntakeStore).ExecuteAsync(async t => await _ledger.SubmitTransactionAsync(actions, t), ct);
-                stored.AddRange(chunk);
+                stored.Add((chunk.ToList(), await StoreAsync(campaignId, chunk, StoragePipelines.IntakeStore, ct)));
             }
             catch (Exception e) when (e is TableTransactionFailedException { Status: 409 } || TransactionReplies.IsUnreadableFailure(e))
             {
                 // An earlier import of this file stopped half-way: add the rows one by one, skipping those stored.
                 foreach (var p in chunk)
                 {
-                    try
-                    {
-                        await read.ExecuteAsync(async t => await _ledger.SubmitTransactionAsync(
-                            [new(TableTransactionActionType.Add, PledgeRows.ToRow(p)), new(TableTransactionActionType.Add, PledgeRows.MarkerRow(p))], t), ct);
-                        stored.Add(p);
-                    }
+                    try { stored.Add(([p], await StoreAsync(campaignId, [p], StoragePipelines.Storage, ct))); }
                     catch (Exception inner) when (inner is TableTransactionFailedException { Status: 409 } || TransactionReplies.IsUnreadableFailure(inner)) { }
                 }
             }
         }
 
         var queue = account.Queue(StorageNames.PledgeQueue);
-        foreach (var chunk in stored.Chunk(PledgeIntake.MaxBatch))
+        foreach (var (chunk, marker) in stored)
         {
-            var text = JsonSerializer.Serialize(new PledgeBatchMessage(campaignId, chunk), GivingDayJson.Options);
+            var text = JsonSerializer.Serialize(new PledgeBatchMessage(campaignId, chunk, marker), GivingDayJson.Options);
             // A failed send is caught up by the re-drive (the markers are there).
             try { await pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(async t => await queue.SendMessageAsync(text, t), ct); }
             catch (RequestFailedException) { }
         }
         try { await read.ExecuteAsync(async t => await _ledger.AddEntityAsync(new TableEntity(campaignId, LedgerKeys.OfflineFile(sha)) { ["Rows"] = pledges.Count }, t), ct); }
         catch (RequestFailedException e) when (e.Status == 409) { }
-        return new Result(stored.Count, stored.Sum(p => p.Amount.Fen));
+        return new Result(stored.Sum(s => s.Pledges.Count), stored.SelectMany(s => s.Pledges).Sum(p => p.Amount.Fen));
+    }
+
+    /// <summary>The rows and one outbox marker listing them, in one transaction; the marker as committed.</summary>
+    private async Task<MarkerRef?> StoreAsync(string campaignId, IReadOnlyList<Pledge> chunk, string pipeline, CancellationToken ct)
+    {
+        var markerId = DonorIdentity.NewPledgeId();
+        var actions = chunk.Select(p => new TableTransactionAction(TableTransactionActionType.Add, PledgeRows.ToRow(p, markerId)))
+            .Append(new TableTransactionAction(TableTransactionActionType.Add, PledgeRows.MarkerRow(campaignId, markerId, chunk)))
+            .ToList();
+        var replies = await pipelines.GetPipeline(pipeline).ExecuteAsync(async t => (await _ledger.SubmitTransactionAsync(actions, t)).Value, ct);
+        return replies.Count == actions.Count && replies[^1]?.Headers.ETag is { } etag ? new MarkerRef(markerId, etag.ToString()) : null;
     }
 
     private static List<Dictionary<string, JsonElement>> JsonRows(byte[] body)

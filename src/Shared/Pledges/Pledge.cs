@@ -37,6 +37,7 @@ public static class LedgerKeys
     public const string MarkerPrefix = "q|";
 
     public static string Pledge(string id) => PledgePrefix + id;
+    /// <summary>An outbox marker: one per intake transaction, listing the pledges of it not yet counted.</summary>
     public static string Marker(string id) => MarkerPrefix + id;
     public static string Activity(string donorHash, DateTimeOffset at, string pledgeId) => $"a|{donorHash}|{at.UtcTicks:D19}|{pledgeId}";
     public static string ActivityFrom(string donorHash, DateTimeOffset from) => $"a|{donorHash}|{from.UtcTicks:D19}";
@@ -62,7 +63,34 @@ public static class PledgeRows
         ["Matched"] = 0L,
     };
 
-    public static TableEntity MarkerRow(Pledge p) => new(p.CampaignId, LedgerKeys.Marker(p.Id)) { ["AcceptedAt"] = p.AcceptedAt };
+    /// <summary>The pledge row with the id of the outbox marker that lists it until it is counted.</summary>
+    public static TableEntity ToRow(Pledge p, string markerId)
+    {
+        var row = ToRow(p);
+        row["Marker"] = markerId;
+        return row;
+    }
+
+    /// <summary>The outbox marker of pledges stored in one transaction: it lists those not yet counted, so one
+    /// marker costs one write for a whole batch, and counting shortens it (or deletes it) under its ETag.</summary>
+    public static TableEntity MarkerRow(string campaignId, string markerId, IEnumerable<Pledge> pledges)
+    {
+        var list = pledges.ToList();
+        return new(campaignId, LedgerKeys.Marker(markerId))
+        {
+            ["AcceptedAt"] = list.Min(p => p.AcceptedAt),
+            ["Pledges"] = string.Join(',', list.Select(p => p.Id)),
+        };
+    }
+
+    /// <summary>The pledge ids a marker lists. A marker from before batch markers has no list: it marks the one
+    /// pledge whose id it carries.</summary>
+    public static IReadOnlyList<string> MarkedPledges(TableEntity marker) =>
+        marker.GetString("Pledges") is { Length: > 0 } list ? list.Split(',') : [marker.RowKey[LedgerKeys.MarkerPrefix.Length..]];
+
+    /// <summary>The marker a stored pledge is listed in (before batch markers: a marker of its own id).</summary>
+    public static string MarkerOf(TableEntity pledgeRow) =>
+        pledgeRow.GetString("Marker") ?? pledgeRow.RowKey[LedgerKeys.PledgePrefix.Length..];
 
     public static LedgerPledge FromRow(TableEntity row)
     {
@@ -82,7 +110,11 @@ public static class PledgeRows
     }
 }
 
-/// <summary>The pledge queue's message: a batch of accepted pledges of one campaign, as intake committed them.</summary>
-/// <summary>The pledge queue's message. <paramref name="TraceParent"/> (W3C) continues the trace of the request that
-/// stored the first of these pledges into the counting step.</summary>
-public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge> Pledges, string? TraceParent = null);
+/// <summary>The pledge queue's message: a batch of accepted pledges of one campaign, as intake committed them,
+/// with the outbox marker that lists them and its ETag as committed (so counting needs no read to use it).
+/// Without a marker (a message queued again for one pledge), counting reads where the pledges stand.
+/// <paramref name="TraceParent"/> (W3C) continues the trace of the request that stored the first of these pledges
+/// into the counting step.</summary>
+public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge> Pledges, MarkerRef? Marker = null, string? TraceParent = null);
+
+public sealed record MarkerRef(string Id, string ETag);

@@ -22,7 +22,8 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
     public static readonly TimeSpan LeftForUnderBacklog = TimeSpan.FromMinutes(5);
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
 
-    /// <summary>Queues every pledge left uncounted for longer than <paramref name="olderThan"/>; returns how many.</summary>
+    /// <summary>Queues every pledge left uncounted for longer than <paramref name="olderThan"/> (by its marker's
+    /// last change); returns how many pledges.</summary>
     public async Task<int> RequeueStaleAsync(CancellationToken ct, TimeSpan? olderThan = null)
     {
         var read = pipelines.GetPipeline(StoragePipelines.Storage);
@@ -33,31 +34,33 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
             olderThan = backlog > 0 ? LeftForUnderBacklog : _leftFor;
         }
         var before = clock.GetUtcNow() - olderThan.Value;
-        var stale = new List<(string Campaign, string PledgeId)>();
+        var stale = new List<TableEntity>();
         await read.ExecuteAsync(async t =>
         {
             stale.Clear();
             // A scan over all campaigns' markers; markers live only until counted, so it stays small.
             var filter = $"RowKey ge '{LedgerKeys.MarkerPrefix}' and RowKey lt 'q}}' and Timestamp lt datetime'{before.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}'";
-            await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: t))
-                stale.Add((row.PartitionKey, row.RowKey[LedgerKeys.MarkerPrefix.Length..]));
+            await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "Pledges"], cancellationToken: t))
+                stale.Add(row);
         }, ct);
 
-        foreach (var campaign in stale.GroupBy(s => s.Campaign))
+        var requeued = 0;
+        foreach (var marker in stale)
         {
             var pledges = new List<Pledge>();
-            foreach (var id in campaign.Select(s => s.PledgeId))
+            foreach (var id in PledgeRows.MarkedPledges(marker))
             {
-                var row = await read.ExecuteAsync(async t => await _ledger.GetEntityIfExistsAsync<TableEntity>(campaign.Key, LedgerKeys.Pledge(id), cancellationToken: t), ct);
+                var row = await read.ExecuteAsync(async t => await _ledger.GetEntityIfExistsAsync<TableEntity>(marker.PartitionKey, LedgerKeys.Pledge(id), cancellationToken: t), ct);
                 if (row.HasValue) pledges.Add(PledgeRows.FromRow(row.Value!).Pledge);
             }
-            foreach (var chunk in pledges.Chunk(PledgeIntake.MaxBatch))
-            {
-                var text = JsonSerializer.Serialize(new PledgeBatchMessage(campaign.Key, chunk), GivingDayJson.Options);
-                await pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(async t => await queue.SendMessageAsync(text, t), ct);
-            }
-            log.LogInformation("Re-drive queued {Count} pledges of {Campaign} left uncounted", pledges.Count, campaign.Key);
+            if (pledges.Count == 0) continue;
+            // With the marker's ETag as read: if counting shortened it since, the step fails and reads it again.
+            var text = JsonSerializer.Serialize(new PledgeBatchMessage(marker.PartitionKey, pledges,
+                new MarkerRef(marker.RowKey[LedgerKeys.MarkerPrefix.Length..], marker.ETag.ToString())), GivingDayJson.Options);
+            await pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(async t => await queue.SendMessageAsync(text, t), ct);
+            requeued += pledges.Count;
+            log.LogInformation("Re-drive queued {Count} pledges of {Campaign} left uncounted", pledges.Count, marker.PartitionKey);
         }
-        return stale.Count;
+        return requeued;
     }
 }

@@ -14,9 +14,9 @@ using Polly.Registry;
 namespace GivingDay.Totals;
 
 /// <summary>Counts accepted pledges into the live totals, exactly once under at-least-once delivery and
-/// concurrent processors: each counting step is one table transaction that deletes the pledges' outbox
-/// markers (so a pledge already counted makes the step fail and be re-read), marks the pledges counted with
-/// their match, records new donors, and replaces the totals row under its ETag.</summary>
+/// concurrent processors: each counting step is one table transaction that takes the pledges off their outbox
+/// markers under the markers' ETags (so a pledge already counted makes the step fail and be re-read), marks the
+/// pledges counted with their match, adds or replaces their donors' rows, and replaces the totals row under its ETag.</summary>
 public sealed class TotalsProjector(
     StorageAccount account,
     ResiliencePipelineProvider<string> pipelines,
@@ -26,44 +26,93 @@ public sealed class TotalsProjector(
 {
     private const int MaxActions = 100;
     private const int MaxAttempts = 50;
-    private const int ActivityDonorsPerQuery = 8;
-    private const int MaxPledgesPerStep = 48;
+    // An Azure Table query allows at most 15 comparisons: the partition, and two per donor's range.
+    private const int ActivityDonorsPerQuery = 7;
+    // Past this many known donors a campaign's view starts afresh (unknown donors are only slower, never wrong).
+    private const int MaxKnownDonors = 200_000;
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
     // Every step of a campaign replaces its totals row under ETag, so steps of one campaign can only commit one
     // at a time. Inside the instance, messages of a campaign take turns, and whoever has the turn counts every
-    // message waiting for it in the same steps: fewer, fuller transactions, and no storm of lost races.
-    // Instances still race each other, and the ETags settle that.
-    private readonly ConcurrentDictionary<string, CampaignTurn> _turns = new();
+    // message waiting for it in the same steps: fewer, fuller transactions, and no lost races between steps of
+    // one instance. Instances still race each other, and the ETags settle that.
+    private readonly ConcurrentDictionary<string, CampaignCounting> _campaigns = new();
 
-    private sealed class CampaignTurn
+    /// <summary>One campaign's counting in this instance: its turn, and what this instance last committed or read
+    /// of the campaign's totals and donors. That view is only used under the turn, and the transaction checks it
+    /// (the totals row and known donors' rows under their ETags, unknown donors' rows as Add), so a stale view
+    /// costs one failed commit and a read, never a wrong count.</summary>
+    private sealed class CampaignCounting
     {
         public SemaphoreSlim Lock { get; } = new(1, 1);
         public ConcurrentQueue<Waiting> Waiting { get; } = new();
+        public (TotalsState State, ETag ETag)? Totals { get; set; }
+        public Dictionary<string, DonorRow> Donors { get; } = new(StringComparer.Ordinal);
     }
 
-    private sealed record Waiting(IReadOnlyList<Pledge> Pledges, TaskCompletionSource<int> Done);
+    /// <summary>A donor's row: what each fund has matched to them (per-donor caps) and the projects they gave to.</summary>
+    private sealed record DonorRow(ETag ETag, IReadOnlyDictionary<string, Money.Money> Matched, IReadOnlySet<string> Projects);
+
+    private sealed record Waiting(PledgeBatchMessage Message, TaskCompletionSource<int> Done)
+    {
+        public IReadOnlyList<Pledge> Pledges => Message.Pledges;
+    }
+
+    /// <summary>The outbox markers of the pledges a turn counts: which marker lists each pledge, and each marker's
+    /// ETag and list as this turn last knew them (from the messages, then from its own commits). Unknown (null)
+    /// means read it before using it.</summary>
+    private sealed class TurnMarkers
+    {
+        public sealed record Known(ETag ETag, HashSet<string> Listed);
+
+        public Dictionary<string, string?> MarkerOf { get; } = new(StringComparer.Ordinal);
+        /// <summary>Marker id → what is known of it; null: to be read; absent (for a marker some pledge names): gone,
+        /// so every pledge it listed was counted.</summary>
+        public Dictionary<string, Known?> Markers { get; } = new(StringComparer.Ordinal);
+
+        public static TurnMarkers Of(IEnumerable<PledgeBatchMessage> messages)
+        {
+            var turn = new TurnMarkers();
+            foreach (var m in messages)
+            {
+                foreach (var p in m.Pledges)
+                    if (m.Marker is not null) turn.MarkerOf[p.Id] = m.Marker.Id;
+                    else turn.MarkerOf.TryAdd(p.Id, null);
+                if (m.Marker is null) continue;
+                var known = new Known(new ETag(m.Marker.ETag), m.Pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal));
+                // Two messages disagreeing about one marker (a re-drive after a partial count): read it.
+                turn.Markers[m.Marker.Id] = turn.Markers.TryGetValue(m.Marker.Id, out var other)
+                    && (other is null || other.ETag != known.ETag || !other.Listed.SetEquals(known.Listed)) ? null : known;
+            }
+            return turn;
+        }
+
+        public void ForgetAll()
+        {
+            foreach (var id in Markers.Keys.ToList()) Markers[id] = null;
+        }
+    }
 
     /// <summary>Counts the batch; returns how many of its pledges this call counted (0 when all were counted before).</summary>
     public async Task<int> CountAsync(PledgeBatchMessage batch, CancellationToken ct)
     {
         var campaign = await campaigns.GetAsync(batch.CampaignId, ct)
             ?? throw new InvalidOperationException($"campaign {batch.CampaignId} is not defined");
-        var turn = _turns.GetOrAdd(campaign.Id, _ => new CampaignTurn());
-        var mine = new Waiting(batch.Pledges, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously));
-        turn.Waiting.Enqueue(mine);
+        var counting = _campaigns.GetOrAdd(campaign.Id, _ => new CampaignCounting());
+        var mine = new Waiting(batch, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously));
+        counting.Waiting.Enqueue(mine);
         while (!mine.Done.Task.IsCompleted)
         {
-            await turn.Lock.WaitAsync(ct);
+            await counting.Lock.WaitAsync(ct);
             try
             {
                 var taken = new List<Waiting>();
-                while (turn.Waiting.TryDequeue(out var w)) taken.Add(w);
+                while (counting.Waiting.TryDequeue(out var w)) taken.Add(w);
                 if (taken.Count == 0) continue;
                 try
                 {
                     var pledges = taken.SelectMany(w => w.Pledges).DistinctBy(p => p.Id)
                         .OrderBy(p => p.AcceptedAt).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
-                    var counted = await CountPledgesAsync(campaign, pledges, ct);
+                    var counted = await CountPledgesAsync(campaign, counting, pledges, TurnMarkers.Of(taken.Select(w => w.Message)), ct);
                     // Each pledge counted is credited to one message only.
                     foreach (var w in taken) w.Done.TrySetResult(w.Pledges.Select(p => p.Id).Distinct().Count(counted.Remove));
                 }
@@ -72,33 +121,48 @@ public sealed class TotalsProjector(
                     foreach (var w in taken) w.Done.TrySetException(e);
                 }
             }
-            finally { turn.Lock.Release(); }
+            finally { counting.Lock.Release(); }
         }
         return await mine.Done.Task;
     }
 
-    private async Task<HashSet<string>> CountPledgesAsync(Campaign campaign, List<Pledge> pledges, CancellationToken ct)
+    private async Task<HashSet<string>> CountPledgesAsync(Campaign campaign, CampaignCounting counting, List<Pledge> pledges, TurnMarkers markers, CancellationToken ct)
     {
         var counted = new HashSet<string>();
-        // First delivery is the common case: assume every marker is there and skip reading them. If one is gone
-        // (counted before), the transaction fails as a whole and the next attempt reads the markers.
-        var verifyMarkers = false;
+        // First delivery is the common case: assume every marker is there, and trust this instance's view of the
+        // totals and donors. If any of it is wrong (counted before, or another instance committed), the transaction
+        // fails as a whole and the next attempt reads what the step needs.
+        var doubt = Doubt.None;
+        ActivityRead? prefetched = null;
         for (var attempt = 1; pledges.Count > 0; attempt++)
         {
             try
             {
-                var step = await CountStepAsync(campaign, pledges, verifyMarkers, ct);
+                var step = await CountStepAsync(campaign, counting, pledges, markers, doubt, prefetched, ct);
                 counted.UnionWith(step.Counted);
                 pledges = step.Left;
+                prefetched = step.Next;
                 attempt = 0;
-                // After a step that committed, the rest are most likely uncounted too: skip reading markers again.
-                if (step.Counted.Count > 0) verifyMarkers = false;
+                // After a step that committed, the rest are most likely uncounted too and the view is current.
+                if (step.Counted.Count > 0) doubt = Doubt.None;
             }
-            catch (Exception e) when (IsLostRace(e) && attempt < MaxAttempts)
+            catch (Exception e) when ((e is LostRace || IsLostRace(e)) && attempt < MaxAttempts)
             {
-                // Another processor committed first (totals ETag, a marker already gone, a new donor row):
-                // read again and recompute.
-                verifyMarkers = true;
+                // Another processor committed first (totals ETag, a marker already gone, a donor row), or this
+                // instance's view was stale: read again and recompute. Another instance counting other pledges of
+                // the campaign only makes the totals row stale: that alone is read again first.
+                // A reply that names the totals row is believed every time (two instances counting one campaign lose
+                // that race often, and a read of everything each time would be the cost of it); a reply that cannot
+                // say which row failed earns a read of the totals first, then of everything.
+                doubt = e switch
+                {
+                    LostRace { Row: FailedRow.Totals } => Doubt.Totals,
+                    LostRace { Row: FailedRow.Unknown } when doubt == Doubt.None => Doubt.Totals,
+                    _ => Doubt.All,
+                };
+                counting.Totals = null;
+                if (doubt == Doubt.All) markers.ForgetAll();
+                prefetched = null;
                 log.LogDebug("Counting step for {Campaign} lost a race ({Message}); reading again", campaign.Id, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
             }
@@ -106,57 +170,90 @@ public sealed class TotalsProjector(
         return counted;
     }
 
+    /// <summary>What a step may not take on trust after a lost race: nothing, the totals row, or anything it read.</summary>
+    private enum Doubt { None, Totals, All }
+
+    private enum FailedRow { Totals, Other, Unknown }
+
+    /// <summary>A counting transaction that failed on a row changed by someone else; Row: which, as far as the reply
+    /// says (Azurite answers some failures in a form the SDK cannot read).</summary>
+    private sealed class LostRace(Exception inner, FailedRow row) : Exception(inner.Message, inner)
+    {
+        public FailedRow Row => row;
+    }
+
     private static bool IsLostRace(Exception e) =>
         e is RequestFailedException { Status: 404 or 409 or 412 } || TransactionReplies.IsUnreadableFailure(e);
 
-    private sealed record StepResult(IReadOnlyList<string> Counted, List<Pledge> Left);
+    /// <summary>Left: the pledges still to count. Next: the velocity activity of the next step's pledges, read while
+    /// this step committed (one round trip less per step).</summary>
+    private sealed record StepResult(IReadOnlyList<string> Counted, List<Pledge> Left, ActivityRead? Next = null);
 
-    private async Task<StepResult> CountStepAsync(Campaign campaign, List<Pledge> all, bool verifyMarkers, CancellationToken ct)
+    private sealed record ActivityRead(HashSet<string> PledgeIds, Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> Activity);
+
+    /// <summary>As many pledges as one transaction holds: one action each, a donor row per donor, a marker per
+    /// batch of intake, and the totals row.</summary>
+    private static (List<Pledge> Step, List<Pledge> Later) Pack(List<Pledge> all, TurnMarkers markers)
     {
-        // A step commits at most MaxPledgesPerStep pledges (two actions each, within 100): read only for those.
-        var pledges = all.Take(MaxPledgesPerStep).ToList();
-        var rest = all.Skip(MaxPledgesPerStep).ToList();
-        // The reads a step needs are independent: make them at once (one round trip instead of four).
-        var read = pipelines.GetPipeline(StoragePipelines.Storage);
-        var stateTask = read.ExecuteAsync(async t => (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaign.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct).AsTask();
-        var markersTask = verifyMarkers ? ReadMarkersAsync(campaign.Id, pledges, ct) : Task.FromResult(pledges.ToDictionary(p => p.Id, _ => ETag.All));
-        var donorsTask = ReadDonorsAsync(campaign.Id, pledges, ct);
-        var activityTask = ReadActivityAsync(campaign, pledges, ct);
+        var pledges = new List<Pledge>();
+        var stepDonors = new HashSet<string>(StringComparer.Ordinal);
+        var stepMarkers = new HashSet<string?>();
+        var planned = 1;
+        foreach (var p in all)
+        {
+            var marker = markers.MarkerOf.GetValueOrDefault(p.Id);
+            // A marker not known yet is counted as one of its own: it is known only after a read.
+            var needs = 1 + (p.DonorHash is not null && !stepDonors.Contains(p.DonorHash) ? 1 : 0) + (marker is null || !stepMarkers.Contains(marker) ? 1 : 0);
+            if (planned + needs > MaxActions) break;
+            planned += needs;
+            pledges.Add(p);
+            if (p.DonorHash is not null) stepDonors.Add(p.DonorHash);
+            if (marker is not null) stepMarkers.Add(marker);
+        }
+        return (pledges, all.Skip(pledges.Count).ToList());
+    }
+
+    private async Task<StepResult> CountStepAsync(Campaign campaign, CampaignCounting counting, List<Pledge> all, TurnMarkers markers, Doubt doubt, ActivityRead? prefetched, CancellationToken ct)
+    {
+        var (pledges, rest) = Pack(all, markers);
+        var stepDonors = pledges.Where(p => p.DonorHash is not null).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
+
+        // Reads only for what this instance cannot vouch for; the ones needed are independent, so they run at once.
+        var cached = counting.Totals;
+        var stateTask = doubt != Doubt.None || cached is null ? ReadTotalsAsync(campaign.Id, ct) : Task.FromResult(((TotalsState, ETag?))(cached.Value.State.Clone(), cached.Value.ETag));
+        var markersTask = KnowMarkersAsync(campaign.Id, pledges, markers, ct);
+        var donorsTask = doubt == Doubt.All ? ReadDonorsAsync(campaign.Id, stepDonors, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
+        var activityTask = !NeedsActivity(campaign, cached?.State, pledges) ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
+            : prefetched is not null && pledges.All(p => prefetched.PledgeIds.Contains(p.Id)) ? prefetched.Activity
+            : ReadActivityAsync(campaign, pledges, ct);
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
-        var (state, stateETag) = TotalsState.FromRow(stateTask.Result);
-        var markers = markersTask.Result;
-        var uncounted = pledges.Where(p => markers.ContainsKey(p.Id)).ToList();
+        var (state, stateETag) = stateTask.Result;
+        if (donorsTask.Result is { } read)
+        {
+            foreach (var hash in stepDonors)
+                if (read.TryGetValue(hash, out var row)) counting.Donors[hash] = row;
+                else counting.Donors.Remove(hash);
+        }
+        // Uncounted: still listed in its marker. A pledge whose marker is gone, or no longer lists it, was counted before.
+        var uncounted = pledges.Where(p => markers.MarkerOf.GetValueOrDefault(p.Id) is { } m && markers.Markers.GetValueOrDefault(m) is { } known && known.Listed.Contains(p.Id)).ToList();
         if (uncounted.Count == 0) return new StepResult([], rest);
-        var donors = donorsTask.Result;
+        // A donor this instance has not seen is taken to be new: their row is added, and if it exists after all
+        // the transaction fails and the next attempt reads it. Most donors on a giving day give once.
+        DonorRow? Known(string hash) => counting.Donors.GetValueOrDefault(hash);
         var activity = activityTask.Result;
         var matching = new MatchingLedger(
             campaign.MatchingFunds,
             campaign.MatchingFunds.ToDictionary(f => f.Id, f => new Money.Money(state.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - state.Used(f.Id))),
-            hash => new DonorHistory(donors.Matched(hash), activity.GetValueOrDefault(hash) ?? new Dictionary<string, DateTimeOffset>()));
+            hash => new DonorHistory(Known(hash)?.Matched ?? new Dictionary<string, Money.Money>(), activity.GetValueOrDefault(hash) ?? new Dictionary<string, DateTimeOffset>()));
 
-        var actions = new List<TableTransactionAction>();
-        var newDonors = new HashSet<string>();
-        var newProjectDonors = new HashSet<string>();
-        var counted = new List<Pledge>();
-        var donorsTouched = new HashSet<string>();
+        var actions = new List<TableTransactionAction>(MaxActions);
+        var stepProjects = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         var recent = new List<RecentGift>();
         foreach (var p in uncounted)
         {
-            var donorIsNew = p.DonorHash is not null && !donors.Exists(p.DonorHash) && !newDonors.Contains(p.DonorHash);
-            var projectDonorKey = p.DonorHash is null ? null : p.ProjectId + "|" + p.DonorHash;
-            var projectDonorIsNew = p.DonorHash is not null && !donors.GaveTo(p.DonorHash, p.ProjectId) && !newProjectDonors.Contains(projectDonorKey!);
-            // Room for: marker delete, pledge update, a donor row once per donor, and the totals row.
-            var donorRow = p.DonorHash is not null && donorsTouched.Add(p.DonorHash) ? 1 : 0;
-            if (actions.Count + 2 + donorsTouched.Count + 1 > MaxActions)
-            {
-                if (donorRow == 1) donorsTouched.Remove(p.DonorHash!);
-                break;
-            }
-
             // Offline gifts carry no contact, so the rules never match them.
             var decision = matching.Apply(new PledgeToMatch(p.Id, p.ProjectId, p.Amount, p.DonorHash, p.AcceptedAt));
 
-            actions.Add(new(TableTransactionActionType.Delete, new TableEntity(campaign.Id, LedgerKeys.Marker(p.Id)), markers[p.Id]));
             actions.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(campaign.Id, LedgerKeys.Pledge(p.Id))
             {
                 ["Counted"] = true,
@@ -169,27 +266,54 @@ public sealed class TotalsProjector(
             project.Raised += p.Amount.Fen; project.Matched += decision.Matched.Fen; project.Pledges++;
             state.Totals.Raised += p.Amount.Fen; state.Totals.Matched += decision.Matched.Fen; state.Totals.Pledges++;
             if (decision.FundId is not null) state.FundUsed[decision.FundId] = state.Used(decision.FundId) + decision.Matched.Fen;
-            if (p.DonorHash is null || donorIsNew) state.Totals.Donors++;
-            if (p.DonorHash is null || projectDonorIsNew) project.Donors++;
-            if (donorIsNew) newDonors.Add(p.DonorHash!);
-            if (projectDonorIsNew) newProjectDonors.Add(projectDonorKey!);
-            counted.Add(p);
+            if (p.DonorHash is null)
+            {
+                // A pledge without a contact is a donor of its own.
+                state.Totals.Donors++;
+                project.Donors++;
+            }
+            else
+            {
+                var known = Known(p.DonorHash);
+                if (!stepProjects.TryGetValue(p.DonorHash, out var projects))
+                {
+                    stepProjects[p.DonorHash] = projects = new HashSet<string>(known?.Projects ?? new HashSet<string>(), StringComparer.Ordinal);
+                    if (known is null) state.Totals.Donors++;
+                }
+                if (projects.Add(p.ProjectId)) project.Donors++;
+            }
             recent.Add(new RecentGift(p.ProjectId, p.Amount.Fen, p.MaskedName, p.Message, p.AcceptedAt));
         }
 
-        // One row per donor touched: created, or replaced under its ETag with what the donor has been matched
+        // One row per donor: added for a new donor, or replaced under its ETag with what the donor has been matched
         // and the projects they gave to (for per-project distinct donors).
-        foreach (var hash in counted.Where(p => p.DonorHash is not null).Select(p => p.DonorHash!).Distinct())
+        var donorMatched = matching.DonorMatched;
+        var donorRows = new List<(string Hash, int Index, IReadOnlyDictionary<string, Money.Money> Matched, IReadOnlySet<string> Projects)>();
+        foreach (var (hash, projects) in stepProjects)
         {
-            var projects = donors.Projects(hash).Union(counted.Where(p => p.DonorHash == hash).Select(p => p.ProjectId)).Order(StringComparer.Ordinal).ToList();
+            var matched = donorMatched.GetValueOrDefault(hash) ?? Known(hash)?.Matched ?? new Dictionary<string, Money.Money>();
             var row = new TableEntity(campaign.Id, LedgerKeys.Donor(hash))
             {
-                ["Matched"] = JsonSerializer.Serialize(matching.DonorMatched.GetValueOrDefault(hash) ?? donors.Matched(hash), GivingDayJson.Options),
-                ["Projects"] = JsonSerializer.Serialize(projects, GivingDayJson.Options),
+                ["Matched"] = JsonSerializer.Serialize(matched, GivingDayJson.Options),
+                ["Projects"] = JsonSerializer.Serialize(projects.Order(StringComparer.Ordinal), GivingDayJson.Options),
             };
-            actions.Add(donors.ETagOf(hash) is { } etag
-                ? new(TableTransactionActionType.UpdateReplace, row, etag)
+            donorRows.Add((hash, actions.Count, matched, projects));
+            actions.Add(Known(hash) is { } known
+                ? new(TableTransactionActionType.UpdateReplace, row, known.ETag)
                 : new(TableTransactionActionType.Add, row));
+        }
+
+        // Each marker loses the pledges counted here, under its ETag: that is what makes a pledge count once. A marker
+        // left empty is deleted.
+        var markerActions = new List<(string Id, int Index, HashSet<string> Left)>();
+        foreach (var group in uncounted.GroupBy(p => markers.MarkerOf[p.Id]!))
+        {
+            var known = markers.Markers[group.Key]!;
+            var left = known.Listed.Except(group.Select(p => p.Id)).ToHashSet(StringComparer.Ordinal);
+            markerActions.Add((group.Key, actions.Count, left));
+            actions.Add(left.Count == 0
+                ? new(TableTransactionActionType.Delete, new TableEntity(campaign.Id, LedgerKeys.Marker(group.Key)), known.ETag)
+                : new(TableTransactionActionType.UpdateMerge, new TableEntity(campaign.Id, LedgerKeys.Marker(group.Key)) { ["Pledges"] = string.Join(',', left.Order(StringComparer.Ordinal)) }, known.ETag));
         }
 
         state.AddRecent(recent);
@@ -197,9 +321,51 @@ public sealed class TotalsProjector(
             ? new(TableTransactionActionType.UpdateReplace, state.ToRow(campaign.Id), e)
             : new(TableTransactionActionType.Add, state.ToRow(campaign.Id)));
 
-        await pipelines.GetPipeline(StoragePipelines.CountCommit).ExecuteAsync(
-            async t => await _ledger.SubmitTransactionAsync(actions, t), ct);
-        return new StepResult(counted.Select(p => p.Id).ToList(), uncounted.Skip(counted.Count).Concat(rest).ToList());
+        // The next step's velocity read goes out with this commit, one round trip earlier than after it. What it could
+        // miss is a pledge accepted before the next step's own but committed by intake only now; intake commits within
+        // milliseconds of accepting, and a message is counted well after, so a later read would miss it just the same.
+        var next = rest.Count == 0 ? null : Pack(rest, markers).Step;
+        var prefetch = next is not null && NeedsActivity(campaign, state, next)
+            ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), ReadActivityAsync(campaign, next, ct)) : null;
+        IReadOnlyList<Response> replies;
+        try
+        {
+            replies = await pipelines.GetPipeline(StoragePipelines.CountCommit).ExecuteAsync(
+                async t => (await _ledger.SubmitTransactionAsync(actions, t)).Value, ct);
+        }
+        catch (Exception commitFailed) when (IsLostRace(commitFailed))
+        {
+            var failed = (commitFailed as TableTransactionFailedException)?.FailedTransactionActionIndex;
+            throw new LostRace(commitFailed, failed is null ? FailedRow.Unknown : failed == actions.Count - 1 ? FailedRow.Totals : FailedRow.Other);
+        }
+
+        // The commit's replies carry the new ETags: the next step starts from them without reading.
+        counting.Totals = ETagOf(replies, actions.Count - 1) is { } stateNow ? (state, stateNow) : null;
+        if (counting.Donors.Count > MaxKnownDonors) counting.Donors.Clear();
+        foreach (var d in donorRows)
+            if (ETagOf(replies, d.Index) is { } donorNow) counting.Donors[d.Hash] = new DonorRow(donorNow, d.Matched, d.Projects);
+            else counting.Donors.Remove(d.Hash);
+        foreach (var m in markerActions)
+            if (m.Left.Count == 0) markers.Markers.Remove(m.Id);
+            else markers.Markers[m.Id] = ETagOf(replies, m.Index) is { } markerNow ? new TurnMarkers.Known(markerNow, m.Left) : null;
+        return new StepResult(uncounted.Select(p => p.Id).ToList(), rest, prefetch);
+    }
+
+    private static ETag? ETagOf(IReadOnlyList<Response> replies, int index) =>
+        index < replies.Count && replies[index]?.Headers.ETag is { } etag ? etag : null;
+
+    /// <summary>The velocity rule only matters while a fund can still match one of the pledges: a fund whose window
+    /// and projects cover it and (as far as this instance knows) has money left.</summary>
+    private static bool NeedsActivity(Campaign campaign, TotalsState? known, List<Pledge> pledges) =>
+        campaign.MatchingFunds.Any(f =>
+            (known is null || known.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - known.Used(f.Id) > 0)
+            && pledges.Any(p => p.DonorHash is not null && f.Covers(p.ProjectId, p.AcceptedAt)));
+
+    private async Task<(TotalsState, ETag?)> ReadTotalsAsync(string campaignId, CancellationToken ct)
+    {
+        var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+            (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaignId, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct);
+        return TotalsState.FromRow(row);
     }
 
     /// <summary>Point reads, in parallel: the cheapest read there is (a filter query may scan the partition).</summary>
@@ -215,29 +381,41 @@ public sealed class TotalsProjector(
         return found;
     }
 
-    private async Task<Dictionary<string, ETag>> ReadMarkersAsync(string campaignId, List<Pledge> pledges, CancellationToken ct) =>
-        (await ReadRowsAsync(campaignId, pledges.Select(p => LedgerKeys.Marker(p.Id)), ct))
-            .ToDictionary(r => r.Key[LedgerKeys.MarkerPrefix.Length..], r => r.Value.ETag);
-
-    private sealed class DonorRows
+    /// <summary>Makes sure the turn knows the marker of each pledge and where that marker stands: a pledge queued
+    /// without its marker has its row read (it names the marker, and says whether it was counted), then each marker
+    /// not known is read. Nothing is read in the common case: the message carried the marker as committed.</summary>
+    private async Task KnowMarkersAsync(string campaignId, List<Pledge> pledges, TurnMarkers markers, CancellationToken ct)
     {
-        public Dictionary<string, (ETag ETag, Dictionary<string, Money.Money> Matched, HashSet<string> Projects)> Donors { get; } = new();
-        public bool Exists(string hash) => Donors.ContainsKey(hash);
-        public ETag? ETagOf(string hash) => Donors.TryGetValue(hash, out var d) ? d.ETag : null;
-        public bool GaveTo(string hash, string projectId) => Donors.TryGetValue(hash, out var d) && d.Projects.Contains(projectId);
-        public IEnumerable<string> Projects(string hash) => Donors.TryGetValue(hash, out var d) ? d.Projects : [];
-        public IReadOnlyDictionary<string, Money.Money> Matched(string hash) =>
-            Donors.TryGetValue(hash, out var d) ? d.Matched : new Dictionary<string, Money.Money>();
+        var withoutMarker = pledges.Where(p => markers.MarkerOf.GetValueOrDefault(p.Id) is null).Select(p => p.Id).ToList();
+        if (withoutMarker.Count > 0)
+        {
+            var rows = await ReadRowsAsync(campaignId, withoutMarker.Select(LedgerKeys.Pledge), ct);
+            foreach (var id in withoutMarker)
+                if (rows.TryGetValue(LedgerKeys.Pledge(id), out var row) && row.GetBoolean("Counted") != true)
+                {
+                    var marker = PledgeRows.MarkerOf(row);
+                    markers.MarkerOf[id] = marker;
+                    if (!markers.Markers.ContainsKey(marker)) markers.Markers[marker] = null;
+                }
+        }
+        // A marker this turn saw deleted stays gone: only those known to exist but not known how are read.
+        var unknown = pledges.Select(p => markers.MarkerOf.GetValueOrDefault(p.Id)).OfType<string>()
+            .Where(m => markers.Markers.TryGetValue(m, out var known) && known is null).Distinct().ToList();
+        if (unknown.Count == 0) return;
+        var found = await ReadRowsAsync(campaignId, unknown.Select(LedgerKeys.Marker), ct);
+        foreach (var id in unknown)
+            if (found.TryGetValue(LedgerKeys.Marker(id), out var row))
+                markers.Markers[id] = new TurnMarkers.Known(row.ETag, PledgeRows.MarkedPledges(row).ToHashSet(StringComparer.Ordinal));
+            else markers.Markers.Remove(id);
     }
 
-    private async Task<DonorRows> ReadDonorsAsync(string campaignId, List<Pledge> pledges, CancellationToken ct)
+    private async Task<Dictionary<string, DonorRow>?> ReadDonorsAsync(string campaignId, IEnumerable<string> hashes, CancellationToken ct)
     {
-        var rows = new DonorRows();
-        var keys = pledges.Where(p => p.DonorHash is not null).Select(p => LedgerKeys.Donor(p.DonorHash!));
-        foreach (var (key, row) in await ReadRowsAsync(campaignId, keys, ct))
-            rows.Donors[key[2..]] = (row.ETag,
+        var rows = new Dictionary<string, DonorRow>(StringComparer.Ordinal);
+        foreach (var (key, row) in await ReadRowsAsync(campaignId, hashes.Select(LedgerKeys.Donor), ct))
+            rows[key[2..]] = new DonorRow(row.ETag,
                 JsonSerializer.Deserialize<Dictionary<string, Money.Money>>(row.GetString("Matched") ?? "{}", GivingDayJson.Options) ?? new(),
-                (JsonSerializer.Deserialize<List<string>>(row.GetString("Projects") ?? "[]", GivingDayJson.Options) ?? []).ToHashSet());
+                (JsonSerializer.Deserialize<List<string>>(row.GetString("Projects") ?? "[]", GivingDayJson.Options) ?? []).ToHashSet(StringComparer.Ordinal));
         return rows;
     }
 

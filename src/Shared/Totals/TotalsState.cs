@@ -39,6 +39,10 @@ public sealed class TotalsState
         row is null ? (new TotalsState(), null)
         : (JsonSerializer.Deserialize<TotalsState>(row.GetString("Totals") ?? "{}", GivingDayJson.Options) ?? new TotalsState(), row.ETag);
 
+    /// <summary>A copy to change without touching this one (a counting step works on a copy until it commits).</summary>
+    public TotalsState Clone() =>
+        JsonSerializer.Deserialize<TotalsState>(JsonSerializer.Serialize(this, GivingDayJson.Options), GivingDayJson.Options)!;
+
     public TableEntity ToRow(string campaignId) => new(campaignId, LedgerKeys.State)
     {
         ["Totals"] = JsonSerializer.Serialize(this, GivingDayJson.Options),

@@ -147,7 +147,7 @@ public class IntakeTests
         foreach (var m in await DrainAsync(account, sent.Count)) await healthy.Get<TotalsProjector>().CountAsync(m, default);
 
         AssertTotalsMatch(await healthy.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard"), sent);
-        Assert.Equal(0, await MarkersLeftAsync(account, campaign));
+        Assert.Equal(0, await MarkedPledgesLeftAsync(account, campaign));
         Assert.Equal(0, await healthy.Get<PledgeRedrive>().RequeueStaleAsync(default, olderThan: TimeSpan.Zero));
     }
 
@@ -162,6 +162,6 @@ public class IntakeTests
 
         // A backlog: these markers may just be waiting in the queue, so they are not queued again yet.
         Assert.Equal(0, await app.Get<PledgeRedrive>().RequeueStaleAsync(default));
-        Assert.Equal(5, await MarkersLeftAsync(account, campaign));
+        Assert.Equal(5, await MarkedPledgesLeftAsync(account, campaign));
     }
 }

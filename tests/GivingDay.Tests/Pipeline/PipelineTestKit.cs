@@ -66,11 +66,12 @@ public static class PipelineTestKit
         return messages;
     }
 
-    public static async Task<int> MarkersLeftAsync(StorageAccount account, string campaignId)
+    /// <summary>How many pledges outbox markers still list (accepted, not counted).</summary>
+    public static async Task<int> MarkedPledgesLeftAsync(StorageAccount account, string campaignId)
     {
         var n = 0;
-        await foreach (var _ in account.Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(
-            $"PartitionKey eq '{campaignId}' and RowKey ge 'q|' and RowKey lt 'q}}'")) n++;
+        await foreach (var marker in account.Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(
+            $"PartitionKey eq '{campaignId}' and RowKey ge 'q|' and RowKey lt 'q}}'")) n += PledgeRows.MarkedPledges(marker).Count;
         return n;
     }
 

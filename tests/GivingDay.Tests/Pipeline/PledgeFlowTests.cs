@@ -59,7 +59,7 @@ public class PledgeFlowTests
         // Keep reading a little: nothing may be counted twice later either.
         await Task.Delay(1500);
         AssertTotalsMatch(await BoardAsync(a, campaign), sent);
-        Assert.Equal(0, await MarkersLeftAsync(a.Get<StorageAccount>(), campaign));
+        Assert.Equal(0, await MarkedPledgesLeftAsync(a.Get<StorageAccount>(), campaign));
     }
 
     [Fact]
