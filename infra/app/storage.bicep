@@ -17,10 +17,10 @@ param standalonePrincipalType string = 'User'
 
 // The names the app uses (src/Shared/Storage/StorageAccount.cs, StorageNames). The host
 // creates poison queues on demand; creating them here keeps them visible from day one.
-var tableNames = ['campaigns', 'ledger']
+var tableNames = ['campaigns', 'ledger', 'publicledger']
 var queueNames = ['pledges', 'pledges-poison', 'campaign-close', 'campaign-close-poison']
 var deploymentContainerName = 'app-package'
-var containerNames = ['snapshots', 'locks', deploymentContainerName]
+var containerNames = ['snapshots', 'locks', 'ledger-keys', deploymentContainerName]
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name

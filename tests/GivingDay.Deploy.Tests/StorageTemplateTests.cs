@@ -30,7 +30,7 @@ public class StorageTemplateTests
     {
         var tables = Template.Resources("Microsoft.Storage/storageAccounts/tableServices/tables").SelectMany(t => t.LastNameSegments());
 
-        Assert.Equal(["campaigns", "ledger"], tables.Order());
+        Assert.Equal(["campaigns", "ledger", "publicledger"], tables.Order());
     }
 
     [Fact]
@@ -42,11 +42,11 @@ public class StorageTemplateTests
     }
 
     [Fact]
-    public void Snapshot_lock_and_package_containers_are_created_private()
+    public void Snapshot_lock_ledger_key_and_package_containers_are_created_private()
     {
         var containers = Template.Resources("Microsoft.Storage/storageAccounts/blobServices/containers").ToList();
 
-        Assert.Equal(["app-package", "locks", "snapshots"], containers.SelectMany(c => c.LastNameSegments()).Order());
+        Assert.Equal(["app-package", "ledger-keys", "locks", "snapshots"], containers.SelectMany(c => c.LastNameSegments()).Order());
         Assert.All(containers, c => Assert.Equal("None", (string?)c.Properties["publicAccess"]));
     }
 

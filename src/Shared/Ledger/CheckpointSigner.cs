@@ -13,11 +13,11 @@ namespace GivingDay.Ledger;
 
 /// <summary>Ledger settings: the signing key (PKCS#8 or SEC1 PEM of an ECDSA P-256 private key; in Azure a Key Vault
 /// reference), whether a generated development key may stand in when it is absent, and where ticks find new pledges.</summary>
-public sealed record LedgerOptions(string? SigningKeyPem, bool AllowDevelopmentKey, LedgerSourceMode Source = LedgerSourceMode.Scan)
+public sealed record LedgerOptions(string? SigningKeyPem, bool AllowDevelopmentKey, LedgerSourceMode Source = LedgerSourceMode.Markers)
 {
     public const string SigningKeySetting = "Ledger:SigningKeyPem";
     public const string DevelopmentKeySetting = "Ledger:AllowDevelopmentKey";
-    /// <summary><c>scan</c> (default) or <c>markers</c>, once counting writes <see cref="LedgerMarkers"/>.</summary>
+    /// <summary><c>markers</c> (default: counting writes <see cref="LedgerMarkers"/> in each step) or <c>scan</c>.</summary>
     public const string SourceSetting = "Ledger:Source";
 
     /// <summary>Without a key, a development key is allowed when said so, or by default against Azurite.</summary>
@@ -27,7 +27,7 @@ public sealed record LedgerOptions(string? SigningKeyPem, bool AllowDevelopmentK
         var storage = configuration[StorageAccount.Setting] ?? "";
         var onAzurite = storage.Contains("devstoreaccount1", StringComparison.Ordinal) || storage.Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase);
         var allow = bool.TryParse(configuration[DevelopmentKeySetting], out var said) ? said : onAzurite;
-        var source = Enum.TryParse<LedgerSourceMode>(configuration[SourceSetting], ignoreCase: true, out var mode) ? mode : LedgerSourceMode.Scan;
+        var source = Enum.TryParse<LedgerSourceMode>(configuration[SourceSetting], ignoreCase: true, out var mode) ? mode : LedgerSourceMode.Markers;
         return new LedgerOptions(string.IsNullOrWhiteSpace(pem) ? null : pem, allow, source);
     }
 }

@@ -4,6 +4,7 @@ using Azure;
 using Azure.Data.Tables;
 using GivingDay.Campaigns;
 using GivingDay.Json;
+using GivingDay.Ledger;
 using GivingDay.Matching;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
@@ -198,7 +199,7 @@ public sealed class TotalsProjector(
         var pledges = new List<Pledge>();
         var stepDonors = new HashSet<string>(StringComparer.Ordinal);
         var stepMarkers = new HashSet<string?>();
-        var planned = 1;
+        var planned = 2; // the totals row and the step's public-ledger marker
         foreach (var p in all)
         {
             var marker = markers.MarkerOf.GetValueOrDefault(p.Id);
@@ -249,17 +250,21 @@ public sealed class TotalsProjector(
         var actions = new List<TableTransactionAction>(MaxActions);
         var stepProjects = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         var recent = new List<RecentGift>();
+        var entries = new List<LedgerEntry>(uncounted.Count);
+        var countedAt = clock.GetUtcNow();
         foreach (var p in uncounted)
         {
             // Offline gifts carry no contact, so the rules never match them.
             var decision = matching.Apply(new PledgeToMatch(p.Id, p.ProjectId, p.Amount, p.DonorHash, p.AcceptedAt));
+            entries.Add(new LedgerEntry(p.Id, p.ProjectId, p.Amount, decision.Matched, decision.FundId, p.Channel, p.MaskedName,
+                LedgerEntry.TruncateToMilliseconds(p.AcceptedAt)));
 
             actions.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(campaign.Id, LedgerKeys.Pledge(p.Id))
             {
                 ["Counted"] = true,
                 ["Matched"] = decision.Matched.Fen,
                 ["FundId"] = decision.FundId,
-                ["CountedAt"] = clock.GetUtcNow(),
+                ["CountedAt"] = countedAt,
             }, ETag.All));
 
             var project = state.Project(p.ProjectId);
@@ -315,6 +320,9 @@ public sealed class TotalsProjector(
                 ? new(TableTransactionActionType.Delete, new TableEntity(campaign.Id, LedgerKeys.Marker(group.Key)), known.ETag)
                 : new(TableTransactionActionType.UpdateMerge, new TableEntity(campaign.Id, LedgerKeys.Marker(group.Key)) { ["Pledges"] = string.Join(',', left.Order(StringComparer.Ordinal)) }, known.ETag));
         }
+
+        // What this step counted, for the public ledger's next tick to sequence without scanning (docs/ledger.md).
+        actions.Add(new(TableTransactionActionType.Add, LedgerMarkers.Row(campaign.Id, countedAt, entries)));
 
         state.AddRecent(recent);
         actions.Add(stateETag is { } e
