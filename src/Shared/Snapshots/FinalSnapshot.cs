@@ -44,7 +44,7 @@ public sealed class FinalSnapshot(
         var waiting = await read.ExecuteAsync(async t =>
         {
             var n = 0;
-            await foreach (var _ in _ledger.QueryAsync<TableEntity>($"PartitionKey eq '{campaignId}' and RowKey ge 'q|' and RowKey lt 'q}}'", maxPerPage: 1, select: ["RowKey"], cancellationToken: t))
+            await foreach (var _ in _ledger.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {"q|"} and RowKey lt {"q}"}"), maxPerPage: 1, select: ["RowKey"], cancellationToken: t))
                 if (++n > 0) break;
             return n;
         }, ct);
@@ -54,7 +54,7 @@ public sealed class FinalSnapshot(
         await read.ExecuteAsync(async t =>
         {
             ledger.Clear();
-            await foreach (var row in _ledger.QueryAsync<TableEntity>($"PartitionKey eq '{campaignId}' and RowKey ge 'p|' and RowKey lt 'p}}'", cancellationToken: t))
+            await foreach (var row in _ledger.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {"p|"} and RowKey lt {"p}"}"), cancellationToken: t))
                 ledger.Add(PledgeRows.FromRow(row));
         }, ct);
         ledger = ledger.OrderBy(p => p.Pledge.AcceptedAt).ThenBy(p => p.Pledge.Id, StringComparer.Ordinal).ToList();
