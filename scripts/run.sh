@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs GivingDay locally: Azurite (data in .azurite/), the standalone host on http://127.0.0.1:7071,
-# a demo 5·8 campaign, and prints the URLs. Ctrl+C stops everything.
+# a demo 5·8 campaign, and prints the URLs. Ctrl+C stops everything. `scripts/run.sh --reset` starts from empty storage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/storage-env.sh
 
+if [ "${1:-}" = "--reset" ]; then echo "==> --reset: removing the local storage in .azurite/"; rm -rf .azurite; fi
 scripts/install-tools.sh
 echo "==> building"
 dotnet build src/StandaloneHost -c Release --nologo -v quiet
@@ -27,18 +28,18 @@ dotnet src/StandaloneHost/bin/Release/net10.0/GivingDay.StandaloneHost.dll --url
 pids+=($!)
 for _ in $(seq 1 100); do curl -fs "$url/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
 
-scripts/demo-campaign.sh "$url" "$Organiser__ApiKey"
+demo=$(scripts/demo-campaign.sh "$url" "$Organiser__ApiKey")
 
 cat <<MSG
 
 GivingDay is running (Ctrl+C stops everything).
-  Campaign page     $url/c/nantong-58-2026
-  Live leaderboard  $url/c/nantong-58-2026/live
+  Campaign page     $url/c/$demo
+  Live leaderboard  $url/c/$demo/live
   Organiser console $url/organiser      (organiser key: $Organiser__ApiKey)
-  API               $url/api/campaigns/nantong-58-2026
-                    $url/api/campaigns/nantong-58-2026/leaderboard
+  API               $url/api/campaigns/$demo
+                    $url/api/campaigns/$demo/leaderboard
 Give with curl:
-  curl -i -X POST $url/api/campaigns/nantong-58-2026/pledges -H 'Content-Type: application/json' \\
+  curl -i -X POST $url/api/campaigns/$demo/pledges -H 'Content-Type: application/json' \\
        -H "Idempotency-Key: \$(date +%s%N)" -d '{"projectId":"zaochan","amount":5000,"donor":{"name":"张三","contact":"13800138000"}}'
 MSG
 wait
