@@ -58,4 +58,29 @@ public class LifecycleTests(BrowserFixture fixture) : IAsyncLifetime
         await Assertions.Expect(home.Locator(".group-group_ended")).ToContainTextAsync("2026年南通市红十字会5·8人道公益日");
         await ShotAsync(home, "home-1280");
     }
+
+    [Fact]
+    public async Task A_project_link_opens_the_page_with_that_project_chosen_and_its_story_shown()
+    {
+        var campaign = TestCampaigns.NewId("share");
+        var definition = new Dictionary<string, object?>
+        {
+            ["name"] = "2026年南通市红十字会5·8人道公益日", ["event"] = "5.8",
+            ["startsAt"] = DateTimeOffset.UtcNow.AddHours(-1).ToString("yyyy-MM-ddTHH:mm:sszzz"),
+            ["endsAt"] = DateTimeOffset.UtcNow.AddDays(1).ToString("yyyy-MM-ddTHH:mm:sszzz"),
+            ["projects"] = new object[]
+            {
+                new { id = "zaochan", name = "守护早产小天使", goal = 100000 },
+                new { id = "weixinyuan", name = "红十字微心愿", goal = 50000, story = "帮困难群众实现一个小小的心愿。" },
+            },
+        };
+        (await _app.PutCampaignAsync(campaign, definition)).EnsureSuccessStatusCode();
+
+        var page = await OpenAsync($"/c/{campaign}?project=weixinyuan");
+        await Assertions.Expect(page.Locator("#projectId")).ToHaveValueAsync("weixinyuan");
+        await Assertions.Expect(page.Locator("#project-weixinyuan .story")).ToHaveTextAsync("帮困难群众实现一个小小的心愿。");
+        await Assertions.Expect(page.Locator("#project-weixinyuan")).ToContainTextAsync("0%");
+        Assert.Equal(0, await page.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth"));
+        await ShotAsync(page, "campaign-project-link-390");
+    }
 }

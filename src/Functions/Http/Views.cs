@@ -6,7 +6,7 @@ using GivingDay.Totals;
 
 namespace GivingDay.Functions.Http;
 
-public sealed record ProjectView(string Id, string Name, long Goal);
+public sealed record ProjectView(string Id, string Name, long Goal, string? Story, string? PictureUrl);
 public sealed record FundView(string Id, string Sponsor, Ratio Ratio, long Pool, long Remaining, long? PerPledgeCap, long? PerDonorCap,
     DateTimeOffset StartsAt, DateTimeOffset EndsAt, IReadOnlyList<string> ProjectIds);
 public sealed record CampaignView(string Id, string Name, string Event, DateTimeOffset StartsAt, DateTimeOffset EndsAt, CampaignStatus Status,
@@ -15,7 +15,7 @@ public sealed record CampaignView(string Id, string Name, string Event, DateTime
 {
     public static CampaignView Of(Campaign c, TotalsState totals, DateTimeOffset now) => new(
         c.Id, c.Name, c.Event, c.StartsAt, c.EndsAt, c.StatusAt(now), Campaign.Currency, c.MinPledge.Fen, c.MaxPledge.Fen,
-        c.Projects.Select(p => new ProjectView(p.Id, p.Name, p.Goal.Fen)).ToList(),
+        c.Projects.Select(p => new ProjectView(p.Id, p.Name, p.Goal.Fen, p.Story, p.PictureUrl)).ToList(),
         c.MatchingFunds.Select(f =>
         {
             var pool = totals.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen);

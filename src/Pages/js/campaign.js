@@ -29,9 +29,9 @@ function renderCampaign() {
   notice.textContent = campaign.status === "draft" ? t("notStarted", { t: beijing(campaign.startsAt) })
     : campaign.status === "finalized" ? t("finalizedNotice") : open ? "" : t("closedNotice");
   const select = document.getElementById("projectId");
-  const chosen = select.value;
+  const chosen = select.value || new URLSearchParams(location.search).get("project");
   select.replaceChildren(...campaign.projects.map(p => new Option(p.name, p.id)));
-  if (chosen) select.value = chosen;
+  if (chosen && campaign.projects.some(p => p.id === chosen)) select.value = chosen;
   renderProjects();
 }
 
@@ -40,14 +40,23 @@ function renderProjects() {
   box.replaceChildren();
   for (const p of campaign.projects) {
     const figures = board?.projects.find(x => x.projectId === p.id) ?? { total: 0, donors: 0 };
-    const card = document.createElement("div"); card.className = "card";
+    const card = document.createElement("div"); card.className = "card project"; card.id = `project-${p.id}`;
     const h = document.createElement("h3"); h.textContent = p.name;
+    if (p.pictureUrl) {
+      const img = document.createElement("img"); img.src = p.pictureUrl; img.alt = p.name; img.loading = "lazy"; img.className = "picture";
+      card.append(img);
+    }
     const bar = document.createElement("div"); bar.className = "bar"; bar.setAttribute("role", "img");
     bar.setAttribute("aria-label", `${percent(figures.total, p.goal)}%`);
     const fill = document.createElement("span"); fill.style.width = `${percent(figures.total, p.goal)}%`; bar.append(fill);
     const line = document.createElement("p"); line.className = "muted";
-    line.textContent = `${t("total")} ${yuan(figures.total)} / ${t("goal")} ${yuan(p.goal)} · ${t("donors")} ${figures.donors}`;
-    card.append(h, bar, line); box.append(card);
+    line.textContent = `${t("total")} ${yuan(figures.total)} / ${t("goal")} ${yuan(p.goal)} (${percent(figures.total, p.goal)}%) · ${t("donors")} ${figures.donors}`;
+    card.append(h, bar, line);
+    if (p.story) { const story = document.createElement("p"); story.className = "story"; story.textContent = p.story; card.append(story); }
+    // Each project has its own link, to share: it opens this page with the project chosen.
+    const share = document.createElement("a"); share.href = `?project=${encodeURIComponent(p.id)}#project-${encodeURIComponent(p.id)}`;
+    share.textContent = t("giveTo"); share.addEventListener("click", () => { document.getElementById("projectId").value = p.id; });
+    card.append(share); box.append(card);
   }
   const funds = document.getElementById("funds");
   funds.replaceChildren();

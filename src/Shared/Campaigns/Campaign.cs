@@ -4,7 +4,9 @@ namespace GivingDay.Campaigns;
 
 public enum CampaignStatus { Draft, Live, Closed, Finalized }
 
-public sealed record Project(string Id, string Name, Money.Money Goal);
+/// <summary>A project: its id never changes once money is counted against it; its name, goal, story and picture may.
+/// The story is plain text (shown as text, never as HTML); the picture an https URL.</summary>
+public sealed record Project(string Id, string Name, Money.Money Goal, string? Story = null, string? PictureUrl = null);
 
 /// <summary>A sponsor's matching pool. Absent caps do not limit; the window defaults to the campaign's.</summary>
 public sealed record MatchingFund(

@@ -69,7 +69,9 @@ public static partial class CampaignDefinition
             var goal = RequiredMoney(p, "goal", errors, at);
             if (goal is { Fen: < 0 }) errors.Add($"{at}.goal", "must not be negative");
             if (id is not null && !listedIds.Add(id)) errors.Add($"{at}.id", $"'{id}' is listed twice");
-            if (id is not null && name is not null && goal is not null) projects.Add(new Project(id, name, goal.Value));
+            var story = OptionalStory(p, errors, at);
+            var picture = OptionalPictureUrl(p, errors, at);
+            if (id is not null && name is not null && goal is not null) projects.Add(new Project(id, name, goal.Value, story, picture));
         }
         return projects;
     }
@@ -137,6 +139,31 @@ public static partial class CampaignDefinition
         if (s.Length > max) { errors.Add(Field(at, name), $"must be at most {max} characters"); return null; }
         if (s.Any(char.IsControl)) { errors.Add(Field(at, name), "must not contain control characters"); return null; }
         return s;
+    }
+
+    public const int MaxStoryLength = 2000;
+
+    /// <summary>Optional plain text; line breaks are kept, other control characters refused.</summary>
+    private static string? OptionalStory(JsonElement o, ValidationErrors errors, string at)
+    {
+        if (!o.TryGetProperty("story", out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind != JsonValueKind.String) { errors.Add($"{at}.story", "must be a string"); return null; }
+        var s = v.GetString()!.Normalize().Trim();
+        if (s.Length > MaxStoryLength) { errors.Add($"{at}.story", $"must be at most {MaxStoryLength} characters"); return null; }
+        if (s.Any(c => char.IsControl(c) && c is not '\n' and not '\r')) { errors.Add($"{at}.story", "must not contain control characters other than line breaks"); return null; }
+        return s.Length == 0 ? null : s;
+    }
+
+    /// <summary>Optional absolute https URL of a picture (the pages load it as an image).</summary>
+    private static string? OptionalPictureUrl(JsonElement o, ValidationErrors errors, string at)
+    {
+        if (!o.TryGetProperty("pictureUrl", out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind != JsonValueKind.String || !Uri.TryCreate(v.GetString(), UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || v.GetString()!.Length > 500)
+        {
+            errors.Add($"{at}.pictureUrl", "must be an https URL of at most 500 characters");
+            return null;
+        }
+        return uri.ToString();
     }
 
     private static DateTimeOffset? RequiredTime(JsonElement o, string name, ValidationErrors errors, string? at = null)

@@ -115,4 +115,24 @@ public class ApiRulesTests
         Assert.Equal(HttpStatusCode.NotFound, alone.StatusCode);
         Assert.True((await alone.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("projectId", out _));
     }
+
+    [Fact]
+    public async Task A_project_has_an_optional_story_and_https_picture_and_bad_ones_are_named()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
+        var campaign = TestCampaigns.NewId("story");
+        var story = "为早产儿家庭提供救助。\n每一份爱心都很重要。";
+        (await app.PutCampaignAsync(campaign, Definition(new { id = "zaochan", name = "守护早产小天使", goal = 100000, story, pictureUrl = "https://example.org/zaochan.jpg" }))).EnsureSuccessStatusCode();
+        var project = (await app.GetJsonAsync($"/api/campaigns/{campaign}")).GetProperty("projects")[0];
+        Assert.Equal(story, project.GetProperty("story").GetString());
+        Assert.Equal("https://example.org/zaochan.jpg", project.GetProperty("pictureUrl").GetString());
+
+        var bad = await app.PutCampaignAsync(campaign, Definition(new { id = "zaochan", name = "守护早产小天使", goal = 100000,
+            story = new string('长', 2001), pictureUrl = "javascript:alert(1)" }));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var errors = (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Equal(["projects[0].pictureUrl", "projects[0].story"], errors.EnumerateObject().Select(e => e.Name).Order());
+        // Nothing written: the story is still the first one.
+        Assert.Equal(story, (await app.GetJsonAsync($"/api/campaigns/{campaign}")).GetProperty("projects")[0].GetProperty("story").GetString());
+    }
 }
