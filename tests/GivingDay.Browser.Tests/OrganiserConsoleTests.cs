@@ -97,4 +97,27 @@ public class OrganiserConsoleTests(BrowserFixture fixture)
         await page.ClickAsync("#campaign-form button[type=submit]");
         await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("endsAt");
     }
+
+    [Fact]
+    public async Task A_file_uploaded_again_is_said_to_be_already_imported()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
+        var campaign = TestCampaigns.NewId("offline");
+        (await app.PutCampaignAsync(campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 }, Locale = "zh-CN" });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        await page.GotoAsync(new Uri(app.BaseAddress, "/organiser").ToString());
+        await page.FillAsync("#key", AppInstance.OrganiserKey);
+        await page.DispatchEventAsync("#key", "change");
+        await page.FillAsync("#campaign", campaign);
+        var file = new FilePayload { Name = "线下捐赠.csv", MimeType = "text/csv", Buffer = System.Text.Encoding.UTF8.GetBytes("projectId,amount,name\nzaochan,10000,李阿姨\n") };
+
+        await page.SetInputFilesAsync("#offline-file", file);
+        await page.ClickAsync("#upload");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("已导入 1 笔");
+        await page.SetInputFilesAsync("#offline-file", file);
+        await page.ClickAsync("#upload");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("之前已经导入过");
+    }
 }

@@ -23,7 +23,7 @@ const dict = {
     definition: "活动定义（JSON）", loadFile: "从文件载入", loadCurrent: "载入当前定义", saveCampaign: "创建 / 更新活动",
     offline: "线下捐赠导入（CSV）", upload: "上传", closeCampaign: "结束活动", confirmClose: "确定结束活动吗？结束后不再接受捐赠。",
     snapshots: "快照", refresh: "刷新", downloadJson: "下载结项快照（JSON）", downloadCsv: "下载捐赠明细（CSV）",
-    progressChart: "筹款进度", noSnapshots: "暂无快照", saved: "已保存。", closing: "已提交结束，正在生成结项快照…", imported: "已导入 {n} 笔，共 {amount}。",
+    progressChart: "筹款进度", noSnapshots: "暂无快照", saved: "已保存。", closing: "已提交结束，正在生成结项快照…", imported: "已导入 {n} 笔，共 {amount}。", alreadyImported: "这个文件之前已经导入过，这次没有重复导入。",
     kind: "类型", formTitle: "用表单创建 / 更新活动", f_name: "活动名称", f_event: "公益日", f_starts: "开始（北京时间）", f_ends: "结束（北京时间）",
     f_projects: "项目（每行：编号, 名称, 目标金额（元））", f_funds: "配捐（每行：编号, 企业, 比例, 资金池（元）[, 单笔上限（元）, 每人上限（元）]）", badLine: "第 {n} 行格式不对：{line}", kind_progress: "进度", kind_final: "结项", time: "时间", size: "大小", unauthorized: "密钥不正确。"
   },
@@ -50,7 +50,7 @@ const dict = {
     definition: "Campaign definition (JSON)", loadFile: "Load from file", loadCurrent: "Load current definition", saveCampaign: "Create / update campaign",
     offline: "Offline gifts (CSV)", upload: "Upload", closeCampaign: "Close campaign", confirmClose: "Close the campaign? No more gifts will be taken.",
     snapshots: "Snapshots", refresh: "Refresh", downloadJson: "Download final snapshot (JSON)", downloadCsv: "Download ledger (CSV)",
-    progressChart: "Progress", noSnapshots: "No snapshots yet", saved: "Saved.", closing: "Closing; the final snapshot follows…", imported: "Imported {n} gifts, {amount} in all.",
+    progressChart: "Progress", noSnapshots: "No snapshots yet", saved: "Saved.", closing: "Closing; the final snapshot follows…", imported: "Imported {n} gifts, {amount} in all.", alreadyImported: "This file was imported before; nothing was added again.",
     kind: "Kind", formTitle: "Create / update with a form", f_name: "Campaign name", f_event: "Giving day", f_starts: "Starts (Beijing time)", f_ends: "Ends (Beijing time)",
     f_projects: "Projects (one a line: id, name, goal in yuan)", f_funds: "Matching funds (one a line: id, sponsor, ratio, pool in yuan[, per-gift cap, per-donor cap in yuan])", badLine: "Line {n} is not in the expected form: {line}", kind_progress: "progress", kind_final: "final", time: "Time", size: "Size", unauthorized: "Wrong key."
   }

@@ -85,7 +85,7 @@ document.getElementById("upload").addEventListener("click", async () => {
   const file = document.getElementById("offline-file").files[0];
   if (!file) return;
   const r = await call(`/api/organiser/campaigns/${cid()}/offline-pledges`, { method: "POST", body: await file.text(), headers: { "Content-Type": "text/csv" }, key: key() });
-  if (r.ok) say(t("imported", { n: r.data.imported, amount: yuan(r.data.raised) })); else say(problem(r), true);
+  if (r.ok) say(r.data.alreadyImported ? t("alreadyImported") : t("imported", { n: r.data.imported, amount: yuan(r.data.raised) })); else say(problem(r), true);
 });
 
 document.getElementById("close").addEventListener("click", async () => {

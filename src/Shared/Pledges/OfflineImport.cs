@@ -23,7 +23,8 @@ public sealed class OfflineImport(StorageAccount account, ResiliencePipelineProv
     private static readonly string[] Columns = ["projectId", "amount", "name", "message", "receivedAt"];
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
 
-    public sealed record Result(int Imported, long Raised);
+    /// <summary>What an import added; <paramref name="AlreadyImported"/> when the same file was imported before (it adds nothing).</summary>
+    public sealed record Result(int Imported, long Raised, bool AlreadyImported = false);
 
     /// <summary>Parses and validates the whole file; null with <paramref name="errors"/> filled when any row is bad.</summary>
     public List<Pledge>? Parse(Campaign campaign, byte[] body, bool isCsv, ValidationErrors errors)
@@ -72,7 +73,7 @@ public sealed class OfflineImport(StorageAccount account, ResiliencePipelineProv
         var sha = pledges[0].Fingerprint;
         var read = pipelines.GetPipeline(StoragePipelines.Storage);
         var seen = await read.ExecuteAsync(async t => await _ledger.GetEntityIfExistsAsync<TableEntity>(campaignId, LedgerKeys.OfflineFile(sha), cancellationToken: t), ct);
-        if (seen.HasValue) return new Result(0, 0);
+        if (seen.HasValue) return new Result(0, 0, AlreadyImported: true);
 
         var stored = new List<(List<Pledge> Pledges, MarkerRef? Marker)>();
         foreach (var chunk in pledges.Chunk(PledgeIntake.MaxBatch))

@@ -78,6 +78,8 @@ public class ProgressAndOfflineTests
         Assert.Equal(35050, first.GetProperty("raised").GetInt64());
         var again = await (await OrganiserAsync(app, HttpMethod.Post, $"/api/organiser/campaigns/{campaign}/offline-pledges", Csv(file))).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(0, again.GetProperty("imported").GetInt32());
+        Assert.True(again.GetProperty("alreadyImported").GetBoolean());
+        Assert.False(first.GetProperty("alreadyImported").GetBoolean());
 
         // The same gifts as a JSON array are another file: imported too.
         var json = JsonContent.Create(new[] { new { projectId = "weixinyuan", amount = 5000, name = "赵大爷", message = (string?)null, receivedAt = (string?)null } });
