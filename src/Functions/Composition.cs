@@ -32,7 +32,6 @@ public static class Composition
         services.AddSingleton<CampaignEditor>();
         services.AddSingleton<CampaignClosing>();
         services.AddSingleton<PledgeIntake>();
-        services.AddSingleton<PledgeReplay>();
         services.AddSingleton<PledgeRedrive>();
         services.AddSingleton<TotalsProjector>();
         services.AddSingleton<LiveTotals>();

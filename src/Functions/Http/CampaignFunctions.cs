@@ -8,7 +8,6 @@ using GivingDay.Ledger;
 using GivingDay.Totals;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Net.Http.Headers;
 
 namespace GivingDay.Functions.Http;
 
@@ -55,11 +54,8 @@ public sealed class CampaignFunctions(CampaignStore campaigns, LiveTotals totals
         var reading = await totals.GetAsync(campaignId, ct);
 
         var definition = DefinitionTags.GetValue(campaign, c => Hash(JsonSerializer.Serialize(c, GivingDayJson.Options)));
-        var etag = new EntityTagHeaderValue($"\"{Hash(reading.Version + definition)}-{by}\"");
         request.HttpContext.Response.Headers.CacheControl = "public, max-age=2";
-        request.HttpContext.Response.Headers.ETag = etag.ToString();
-        if (EntityTagHeaderValue.TryParseList(request.Headers.IfNoneMatch, out var tags)
-            && tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(etag, useStrongComparison: false)))
+        if (EntityTags.NotModified(request, $"\"{Hash(reading.Version + definition)}-{by}\""))
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         return TypedResults.Ok(LeaderboardView.Of(campaign, reading.State, reading.ReadAt, by == "donors"));
     }

@@ -3,7 +3,6 @@ using GivingDay.Json;
 using GivingDay.Ledger;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Net.Http.Headers;
 
 namespace GivingDay.Functions.Http;
 
@@ -20,11 +19,8 @@ public sealed class LedgerFunctions(LedgerReader reader, CheckpointSigner signer
         var result = await reader.CheckpointAsync(campaignId, treeSize, ct);
         if (result.Outcome != LedgerOutcome.Found) return Answer(result);
         var checkpoint = result.Value!;
-        var headers = request.HttpContext.Response.Headers;
-        headers.ETag = checkpoint.ETag;
-        headers.CacheControl = treeSize is null ? LedgerRoutes.LatestCacheControl : LedgerRoutes.ImmutableCacheControl;
-        if (EntityTagHeaderValue.TryParseList(request.Headers.IfNoneMatch, out var tags) && tags.Any(t => t.Compare(EntityTagHeaderValue.Parse(checkpoint.ETag), useStrongComparison: false)))
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        request.HttpContext.Response.Headers.CacheControl = treeSize is null ? LedgerRoutes.LatestCacheControl : LedgerRoutes.ImmutableCacheControl;
+        if (EntityTags.NotModified(request, checkpoint.ETag)) return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         return Json(checkpoint);
     }
 

@@ -16,7 +16,7 @@ namespace GivingDay.Functions.Http;
 
 /// <summary>A donor's routes: give (idempotent with Idempotency-Key), and look up a gift's status.</summary>
 public sealed partial class PledgeFunctions(
-    CampaignStore campaigns, PledgeIntake intake, PledgeReplay replay, DonorIdentity identity, PledgeRateLimit rateLimit,
+    CampaignStore campaigns, PledgeIntake intake, DonorIdentity identity, PledgeRateLimit rateLimit,
     StorageAccount account, ResiliencePipelineProvider<string> pipelines, LedgerReader ledger, TimeProvider clock)
 {
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
@@ -49,16 +49,12 @@ public sealed partial class PledgeFunctions(
         JsonElement json;
         try { using var document = JsonDocument.Parse(body); json = document.RootElement.Clone(); }
         catch (JsonException) { errors.Add("body", "must be a JSON object { projectId, amount, donor?, message? }"); return Problems.Invalid(errors); }
-        var valid = PledgeRequest.Parse(json, campaign, errors);
-        // Every bad field in one answer: an unknown project is named beside the others; alone, it is a 404.
-        var projectId = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("projectId", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
-        var unknownProject = projectId is { Length: > 0 } && campaign.FindProject(projectId) is null;
+        var valid = PledgeRequest.Parse(json, campaign, errors, out var unknownProject);
+        // Every bad field in one answer; an unknown project alone is a 404.
         if (valid is null)
-        {
-            if (unknownProject) errors.Add("projectId", UnknownProject(projectId!));
-            return Problems.Invalid(errors);
-        }
-        if (unknownProject) return Problems.Field(404, "Unknown project", "projectId", UnknownProject(projectId!));
+            return unknownProject && errors.Count == 1
+                ? Problems.Field(404, "Unknown project", "projectId", errors.ToDictionary()["projectId"][0])
+                : Problems.Invalid(errors);
         var now = clock.GetUtcNow();
 
         var contactHash = identity.ContactHash(valid.Contact);
@@ -70,7 +66,7 @@ public sealed partial class PledgeFunctions(
 
         var outcome = campaign.IsOpenAt(now) ? await intake.AcceptAsync(pledge, recordActivity, ct) : new IntakeOutcome.NotOpen(campaign.StatusAt(now));
         // Closed to new pledges, but a replay of a stored one still gets its original answer.
-        if (outcome is IntakeOutcome.NotOpen && key.Count == 1 && await replay.FindAsync(pledge, ct) is { } replayed) outcome = replayed;
+        if (outcome is IntakeOutcome.NotOpen && key.Count == 1 && await intake.ReplayAsync(pledge, ct) is { } replayed) outcome = replayed;
         return outcome switch
         {
             IntakeOutcome.Accepted a => Accepted(a.Pledge),
@@ -80,8 +76,6 @@ public sealed partial class PledgeFunctions(
             _ => throw new InvalidOperationException("unknown intake outcome"),
         };
     }
-
-    private static string UnknownProject(string projectId) => $"'{projectId}' is not a project of this campaign";
 
     [Function(nameof(GetPledge))]
     public async Task<IResult> GetPledge(

@@ -52,10 +52,9 @@ public sealed class OfflineImport(StorageAccount account, ResiliencePipelineProv
                 ["message"] = Value("message"),
             });
             var rowErrors = new ValidationErrors();
-            var valid = PledgeRequest.Parse(json, campaign, rowErrors);
+            var valid = PledgeRequest.Parse(json, campaign, rowErrors, out _);
             foreach (var (field, messages) in rowErrors.ToDictionary())
                 foreach (var m in messages) errors.Add($"{at}: {field.Replace("donor.", "")}", m);
-            if (valid is not null && campaign.FindProject(valid.ProjectId) is null) errors.Add($"{at}: projectId", $"'{valid.ProjectId}' is not a project of this campaign");
             DateTimeOffset receivedAt = now;
             if (row.TryGetValue("receivedAt", out var r) && r.ValueKind == JsonValueKind.String && r.GetString() is { Length: > 0 } s
                 && !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out receivedAt))

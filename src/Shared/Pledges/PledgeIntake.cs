@@ -202,14 +202,28 @@ public sealed class PledgeIntake : IAsyncDisposable
 
     private async Task<(IntakeOutcome Outcome, Pledge? Requeue)> SettleExistingAsync(Pledge pledge, CancellationToken ct)
     {
+        var stored = await ReadStoredAsync(pledge, ct) ?? throw new InvalidOperationException($"pledge {pledge.Id} conflicted but is not in the ledger");
+        var outcome = Answer(pledge, stored.Pledge);
+        // Stored but not counted yet: queue the stored copy again, in case the first enqueue was lost.
+        return (outcome, outcome is IntakeOutcome.Accepted && !stored.Counted ? stored.Pledge : null);
+    }
+
+    /// <summary>An Idempotency-Key replay once the campaign no longer takes pledges (closed, finalized, past its end): the
+    /// pledge stored under that key is still the answer, so a donor's retry is never told a counted gift failed.
+    /// Null when nothing is stored under this pledge's id.</summary>
+    public async Task<IntakeOutcome?> ReplayAsync(Pledge pledge, CancellationToken ct) =>
+        await ReadStoredAsync(pledge, ct) is { } stored ? Answer(pledge, stored.Pledge) : null;
+
+    private async Task<LedgerPledge?> ReadStoredAsync(Pledge pledge, CancellationToken ct)
+    {
         var row = await _pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async token =>
             await _ledger.GetEntityIfExistsAsync<TableEntity>(pledge.CampaignId, LedgerKeys.Pledge(pledge.Id), cancellationToken: token), ct);
-        if (!row.HasValue) throw new InvalidOperationException($"pledge {pledge.Id} conflicted but is not in the ledger");
-        var stored = PledgeRows.FromRow(row.Value!);
-        if (stored.Pledge.Fingerprint != pledge.Fingerprint) return (new IntakeOutcome.KeyReused(), null);
-        // Stored but not counted yet: queue the stored copy again, in case the first enqueue was lost.
-        return (new IntakeOutcome.Accepted(stored.Pledge), stored.Counted ? null : stored.Pledge);
+        return row.HasValue ? PledgeRows.FromRow(row.Value!) : null;
     }
+
+    /// <summary>The same body gets the stored pledge; another body under the same key is refused.</summary>
+    private static IntakeOutcome Answer(Pledge asked, Pledge stored) =>
+        stored.Fingerprint == asked.Fingerprint ? new IntakeOutcome.Accepted(stored) : new IntakeOutcome.KeyReused();
 
     private async Task EnqueueAsync(string campaignId, List<Pledge> pledges, MarkerRef? marker, CancellationToken ct)
     {

@@ -14,14 +14,21 @@ public sealed record PledgeRequest(string ProjectId, Money.Money Amount, string?
     public const int MaxNameLength = 32;
     public const int MaxMessageLength = 200;
 
-    /// <summary>Validates the body's shape and the campaign's amount limits; the project is checked by the caller (404).</summary>
-    public static PledgeRequest? Parse(JsonElement body, Campaign campaign, ValidationErrors errors)
+    /// <summary>Validates the body against the campaign (its projects, its amount limits), naming every bad field at
+    /// once. <paramref name="unknownProject"/> tells a caller that answers an unknown project alone with 404.</summary>
+    public static PledgeRequest? Parse(JsonElement body, Campaign campaign, ValidationErrors errors, out bool unknownProject)
     {
+        unknownProject = false;
         if (body.ValueKind != JsonValueKind.Object) { errors.Add("body", "must be a JSON object"); return null; }
 
         string? projectId = null;
         if (!body.TryGetProperty("projectId", out var p) || p.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(p.GetString()))
             errors.Add("projectId", "is required: the id of one of the campaign's projects");
+        else if (campaign.FindProject(p.GetString()!) is null)
+        {
+            unknownProject = true;
+            errors.Add("projectId", $"'{p.GetString()}' is not a project of this campaign");
+        }
         else projectId = p.GetString()!;
 
         Money.Money? amount = null;

@@ -33,10 +33,10 @@ public sealed class ProgressSnapshots(CampaignStore campaigns, CampaignClosing c
             {
                 var checkpoint = await SequenceAsync(campaign.Id, now, ct);
                 var reading = await totals.ReadAsync(campaign.Id);
-                foreach (var fund in campaign.MatchingFunds)
-                    GivingDayTelemetry.FundRemaining.Record(reading.State.FundPools.GetValueOrDefault(fund.Id, fund.Pool.Fen) - reading.State.Used(fund.Id),
-                        new KeyValuePair<string, object?>("campaign", campaign.Id), new KeyValuePair<string, object?>("fund", fund.Id));
                 var snapshot = ProgressSnapshot.Of(campaign, reading.State, reading.ReadAt) with { Checkpoint = checkpoint };
+                foreach (var fund in snapshot.Funds)
+                    GivingDayTelemetry.FundRemaining.Record(fund.Remaining,
+                        new KeyValuePair<string, object?>("campaign", campaign.Id), new KeyValuePair<string, object?>("fund", fund.Id));
                 await snapshots.CreateAsync(campaign.Id, SnapshotStore.Stamp(tick), snapshot.ToJson(), "application/json; charset=utf-8", reading.ReadAt, ct);
             }
             else if (status == CampaignStatus.Closed && campaign.ClosedAt is null)
