@@ -1,6 +1,6 @@
 // GivingDay in Azure: one resource group holding the storage account, the function app on a
-// Flex Consumption plan (running as a user-assigned identity, no keys anywhere), its logs and
-// telemetry, and a Free Static Web App for the pages. `azd up` reads this with
+// Flex Consumption plan (running as a user-assigned identity, no keys anywhere), a Key Vault for its
+// secrets, its logs and telemetry, and a Free Static Web App for the pages. `azd up` reads this with
 // main.parameters.json; `az deployment sub create` works the same with explicit parameters.
 targetScope = 'subscription'
 
@@ -41,6 +41,10 @@ param organiserApiKey string
 @secure()
 @description('Key of the HMAC over donor contacts (Hashing__DonorKey). Changing it splits donor counts and caps in two.')
 param donorHashKey string
+
+@secure()
+@description('ECDSA P-256 private key signing the public ledger\'s checkpoints (PKCS#8 PEM, or its DER in base64 on one line); scripts/ledger-key.sh makes one.')
+param ledgerSigningKey string
 
 @description('Object id of a principal that also gets the storage data roles, so a standalone instance (or a developer) can share the storage. Empty for none.')
 param standalonePrincipalId string = ''
@@ -92,6 +96,20 @@ module monitoring 'app/monitoring.bicep' = {
   }
 }
 
+module vault 'app/vault.bicep' = {
+  name: 'vault'
+  scope: resourceGroup
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    identityName: identity.outputs.name
+    organiserApiKey: organiserApiKey
+    donorHashKey: donorHashKey
+    ledgerSigningKey: ledgerSigningKey
+  }
+}
+
 module api 'app/api.bicep' = {
   name: 'api'
   scope: resourceGroup
@@ -110,8 +128,8 @@ module api 'app/api.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     snapshotSchedule: snapshotSchedule
     rateLimitPerClientPerSecond: rateLimitPerClientPerSecond
-    organiserApiKey: organiserApiKey
-    donorHashKey: donorHashKey
+    vaultName: vault.outputs.name
+    secretNames: vault.outputs.secretNames
   }
 }
 

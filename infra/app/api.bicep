@@ -29,10 +29,10 @@ param snapshotSchedule string
 @description('NCRONTAB of the re-drive timer (the function reads it as %RedriveSchedule%).')
 param redriveSchedule string = '*/15 * * * * *'
 param rateLimitPerClientPerSecond int
-@secure()
-param organiserApiKey string
-@secure()
-param donorHashKey string
+@description('Key Vault holding the secrets the settings below reference (vault.bicep); the identity reads them.')
+param vaultName string
+@description('Names of the secrets in that vault: organiserApiKey, donorHashKey, ledgerSigningKey.')
+param secretNames object
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
@@ -64,6 +64,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references in the app settings are resolved with the same identity.
+    keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
       // The pages are served from the static site's own host, so the browser asks first.
@@ -108,11 +110,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       SnapshotSchedule: snapshotSchedule
       RedriveSchedule: redriveSchedule
       RateLimit__PerClientPerSecond: string(rateLimitPerClientPerSecond)
-      Organiser__ApiKey: organiserApiKey
-      Hashing__DonorKey: donorHashKey
-      // The public ledger's checkpoints are signed with a key generated once into the storage account's private
-      // ledger-keys container (readable only by identities with blob data roles) until a Key Vault key is wired in.
-      Ledger__AllowDevelopmentKey: 'true'
+      // Secrets: Key Vault references, never the values; the platform resolves them with keyVaultReferenceIdentity.
+      Organiser__ApiKey: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretNames.organiserApiKey})'
+      Hashing__DonorKey: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretNames.donorHashKey})'
+      Ledger__SigningKeyPem: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretNames.ledgerSigningKey})'
+      // The checkpoints are signed with the vault's key only: no generated key may stand in for it.
+      Ledger__AllowDevelopmentKey: 'false'
     }
   }
 }

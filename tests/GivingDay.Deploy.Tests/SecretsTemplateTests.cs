@@ -13,6 +13,7 @@ public partial class SecretsTemplateTests
     [Theory]
     [InlineData("organiserApiKey")]
     [InlineData("donorHashKey")]
+    [InlineData("ledgerSigningKey")]
     public void Secret_parameters_are_secure_and_have_no_default(string parameter)
     {
         var declared = Template.Root.Parameters[parameter]!;
@@ -33,7 +34,7 @@ public partial class SecretsTemplateTests
                     Assert.True(scope.IsSecure(name), $"module {scope.Name} receives secure {outer} in parameter {name}, which is not secure");
                 }
 
-        Assert.True(handedOn >= 2, "the two secrets should reach the function app module");
+        Assert.True(handedOn >= 3, "the three secrets should reach the vault module");
     }
 
     [Fact]

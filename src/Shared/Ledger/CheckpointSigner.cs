@@ -11,8 +11,8 @@ using Polly.Registry;
 
 namespace GivingDay.Ledger;
 
-/// <summary>Ledger settings: the signing key (PKCS#8 or SEC1 PEM of an ECDSA P-256 private key; in Azure a Key Vault
-/// reference), whether a generated development key may stand in when it is absent, and where ticks find new pledges.</summary>
+/// <summary>Ledger settings: the signing key (PEM, or base64 PKCS#8 DER, of an ECDSA P-256 private key; in Azure a Key
+/// Vault reference), whether a generated development key may stand in when it is absent, and where ticks find new pledges.</summary>
 public sealed record LedgerOptions(string? SigningKeyPem, bool AllowDevelopmentKey, LedgerSourceMode Source = LedgerSourceMode.Markers)
 {
     public const string SigningKeySetting = "Ledger:SigningKeyPem";
@@ -82,15 +82,37 @@ public sealed class CheckpointSigner(StorageAccount account, ResiliencePipelineP
             var pem = options.SigningKeyPem ?? (options.AllowDevelopmentKey
                 ? await DevelopmentKeyPemAsync(ct)
                 : throw new InvalidOperationException($"No ledger signing key: set {LedgerOptions.SigningKeySetting} (an ECDSA P-256 private key in PEM)."));
-            var key = ECDsa.Create();
-            key.ImportFromPem(pem);
-            if (key.KeySize != 256) throw new InvalidOperationException($"{LedgerOptions.SigningKeySetting} must be an ECDSA P-256 key");
+            var key = ImportKey(pem);
             var spki = key.ExportSubjectPublicKeyInfo();
             var pub = new LedgerPublicKey(LedgerPublicKey.KeyIdOf(spki), LedgerPublicKey.EcdsaP256Sha256, LedgerPublicKey.P1363, key.ExportSubjectPublicKeyInfoPem());
             _key = (key, pub);
             return (key, pub);
         }
         finally { _loading.Release(); }
+    }
+
+    /// <summary>The configured key: PEM (PKCS#8 or SEC1), or the base64 of a PKCS#8 DER on one line, the form a Key Vault
+    /// secret or an azd environment value keeps without line breaks. Anything else stops the signer naming the setting.</summary>
+    internal static ECDsa ImportKey(string value)
+    {
+        var key = ECDsa.Create();
+        try
+        {
+            if (value.Contains("-----BEGIN", StringComparison.Ordinal)) key.ImportFromPem(value);
+            else key.ImportPkcs8PrivateKey(Convert.FromBase64String(value.Trim()), out _);
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException or ArgumentException)
+        {
+            key.Dispose();
+            throw new InvalidOperationException($"{LedgerOptions.SigningKeySetting} is not an ECDSA private key in PEM or base64 PKCS#8 ({e.GetType().Name}); " +
+                "in Azure, check that its Key Vault reference resolved.", e);
+        }
+        if (key.KeySize != 256)
+        {
+            key.Dispose();
+            throw new InvalidOperationException($"{LedgerOptions.SigningKeySetting} must be an ECDSA P-256 key");
+        }
+        return key;
     }
 
     /// <summary>The shared development key: created once, create-only, so racing instances end up with the same one.</summary>
