@@ -27,11 +27,21 @@ public static class Settings
         services.AddOptions<OrganiserOptions>().BindConfiguration(OrganiserOptions.Section)
             .Validate<IHostEnvironment>((o, env) => !string.IsNullOrWhiteSpace(o.ApiKey) || env.IsDevelopment(),
                 "The app setting Organiser__ApiKey (Organiser:ApiKey) is required outside Development: the organiser routes need a key.")
+            .Validate(o => !IsUnresolvedVaultReference(o.ApiKey), UnresolvedMessage("Organiser__ApiKey"))
             .ValidateOnStart();
         services.AddOptions<HashingOptions>().BindConfiguration(HashingOptions.Section)
             .Validate<IHostEnvironment>((o, env) => !string.IsNullOrWhiteSpace(o.DonorKey) || env.IsDevelopment(),
                 "The app setting Hashing__DonorKey (Hashing:DonorKey) is required outside Development: donor contacts are hashed with it.")
+            .Validate(o => !IsUnresolvedVaultReference(o.DonorKey), UnresolvedMessage("Hashing__DonorKey"))
             .ValidateOnStart();
         return services;
     }
+
+    /// <summary>The platform hands over a Key Vault reference it could not resolve as its own text. Taken as a key, that
+    /// text (which names only the vault and the secret) would open the organiser routes to anyone who can guess it.</summary>
+    private static bool IsUnresolvedVaultReference(string? value) =>
+        value?.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase) == true;
+
+    private static string UnresolvedMessage(string appSetting) =>
+        $"The app setting {appSetting} is a Key Vault reference that did not resolve: give the app's identity Key Vault Secrets User on the vault and check the secret's name.";
 }

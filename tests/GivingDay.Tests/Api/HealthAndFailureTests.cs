@@ -80,6 +80,17 @@ public class SettingsAtStartTests
         Assert.Contains(appSetting, failure.Message);
     }
 
+    [Theory]
+    [InlineData("Organiser:ApiKey", "Organiser__ApiKey")]
+    [InlineData("Hashing:DonorKey", "Hashing__DonorKey")]
+    public async Task A_start_with_an_unresolved_key_vault_reference_fails_naming_the_setting(string setting, string appSetting)
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => AppInstance.StartAsync(Azurite.UniquePrefix(),
+            new() { [setting] = "@Microsoft.KeyVault(VaultName=kv-abc;SecretName=organiser-api-key)" }, listeners: false));
+        Assert.Contains(appSetting, failure.Message);
+        Assert.Contains("Key Vault", failure.Message);
+    }
+
     [Fact]
     public async Task In_development_the_app_starts_without_the_secrets()
     {
