@@ -39,6 +39,7 @@ public static class Composition
         services.AddSingleton<ProgressSnapshots>();
         services.AddSingleton<FinalSnapshot>();
         services.AddSingleton<OfflineImport>();
+        services.AddSingleton<DonorList>();
         services.AddLedger();
         services.AddSingleton<OrganiserKey>();
         services.AddSingleton<ClientAddress>();

@@ -29,7 +29,7 @@ public sealed class CampaignFunctions(CampaignStore campaigns, LiveTotals totals
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns/{campaignId}")] HttpRequest request, string campaignId, CancellationToken ct)
     {
         var campaign = await campaigns.GetAsync(campaignId, ct);
-        if (campaign is null) return Problems.NotFound($"No campaign '{campaignId}'.");
+        if (campaign is null) return Problems.CampaignNotFound(campaignId);
         var reading = await totals.GetAsync(campaignId, ct);
         // The latest public-ledger checkpoint, so pages can show it (the reader keeps it for a second).
         var checkpoint = await ledger.CheckpointAsync(campaignId, null, ct);
@@ -48,9 +48,9 @@ public sealed class CampaignFunctions(CampaignStore campaigns, LiveTotals totals
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns/{campaignId}/leaderboard")] HttpRequest request, string campaignId, CancellationToken ct)
     {
         var by = request.Query["by"].ToString() is { Length: > 0 } b ? b : "total";
-        if (by is not ("total" or "donors")) return Problems.Field(400, "Invalid request", "by", "must be 'total' or 'donors'");
+        if (by is not ("total" or "donors")) return Problems.Field(400, "request.invalid", "by", "leaderboardBy.invalid");
         var campaign = await campaigns.GetAsync(campaignId, ct);
-        if (campaign is null) return Problems.NotFound($"No campaign '{campaignId}'.");
+        if (campaign is null) return Problems.CampaignNotFound(campaignId);
         var reading = await totals.GetAsync(campaignId, ct);
 
         var definition = DefinitionTags.GetValue(campaign, c => Hash(JsonSerializer.Serialize(c, GivingDayJson.Options)));

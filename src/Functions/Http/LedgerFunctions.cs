@@ -37,7 +37,7 @@ public sealed class LedgerFunctions(LedgerReader reader, CheckpointSigner signer
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.Proof)] HttpRequest request, string campaignId, CancellationToken ct)
     {
         if (!Size(request, "treeSize", out var treeSize, out var bad)) return bad!;
-        if (request.Query["pledgeId"].ToString() is not { Length: > 0 } pledgeId) return Problems.Field(400, "Invalid request", "pledgeId", "is required");
+        if (request.Query["pledgeId"].ToString() is not { Length: > 0 } pledgeId) return Problems.Field(400, "request.invalid", "pledgeId", "pledgeId.required");
         return Answer(await reader.InclusionProofAsync(campaignId, pledgeId, treeSize, ct));
     }
 
@@ -46,8 +46,8 @@ public sealed class LedgerFunctions(LedgerReader reader, CheckpointSigner signer
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.Consistency)] HttpRequest request, string campaignId, CancellationToken ct)
     {
         if (!Size(request, "first", out var first, out var bad) || !Size(request, "second", out var second, out bad)) return bad!;
-        if (first is null) return Problems.Field(400, "Invalid request", "first", "is required: a tree size");
-        if (second is null) return Problems.Field(400, "Invalid request", "second", "is required: a tree size");
+        if (first is null) return Problems.Field(400, "request.invalid", "first", "first.required");
+        if (second is null) return Problems.Field(400, "request.invalid", "second", "second.required");
         return Answer(await reader.ConsistencyProofAsync(campaignId, first.Value, second.Value, ct));
     }
 
@@ -63,15 +63,15 @@ public sealed class LedgerFunctions(LedgerReader reader, CheckpointSigner signer
         var text = request.Query[name].ToString();
         if (text.Length == 0) return true;
         if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) { value = n; return true; }
-        bad = Problems.Field(400, "Invalid request", name, "must be a whole number, 0 or more");
+        bad = Problems.Field(400, "request.invalid", name, $"{name}.not_count");
         return false;
     }
 
     private static IResult Answer<T>(LedgerResult<T> result) => result.Outcome switch
     {
         LedgerOutcome.Found => Json(result.Value!),
-        LedgerOutcome.NotFound => Problems.NotFound(result.Detail ?? "Not sequenced yet."),
-        _ => Problems.Of(400, "Out of range", result.Detail ?? "Out of range."),
+        LedgerOutcome.NotFound => Problems.NotFound("ledger.not_found", result.Detail),
+        _ => Problems.Of(400, "ledger.out_of_range", result.Detail),
     };
 
     private static JsonHttpResult<T> Json<T>(T value) => TypedResults.Json(value, GivingDayJson.Options);

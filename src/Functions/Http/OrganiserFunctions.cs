@@ -14,33 +14,39 @@ namespace GivingDay.Functions.Http;
 /// <summary>The organiser routes. Each one first checks the organiser key.</summary>
 public sealed partial class OrganiserFunctions(
     OrganiserKey organiserKey, CampaignStore campaigns, CampaignEditor editor, CampaignClosing closing, LiveTotals totals,
-    SnapshotStore snapshots, OfflineImport import, StorageCallCounter calls, TimeProvider clock)
+    SnapshotStore snapshots, OfflineImport import, DonorList donors, ClientAddress clients, StorageCallCounter calls, TimeProvider clock)
 {
+    /// <summary>Creates or replaces a definition; with <c>?dryRun=true</c> every rule is checked alike and what would change
+    /// is answered, nothing written.</summary>
     [Function(nameof(PutCampaign))]
     public async Task<IResult> PutCampaign(
         [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "organiser/campaigns/{campaignId}")] HttpRequest request, string campaignId, CancellationToken ct)
     {
         if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
+        var dryRun = request.Query["dryRun"].ToString();
+        if (dryRun is not ("" or "true" or "false")) return Problems.Field(400, "request.invalid", "dryRun", "dryRun.invalid");
         if (Problems.UnlessBodyIs(request, "application/json") is { } unsupported) return unsupported;
         var errors = new ValidationErrors();
         JsonElement body;
         try { using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct); body = document.RootElement.Clone(); }
-        catch (JsonException) { errors.Add("body", "must be a JSON campaign definition"); return Problems.Invalid(errors); }
+        catch (JsonException) { errors.Add("body", "body.not_json"); return Problems.Invalid(errors); }
         var definition = CampaignDefinition.Parse(campaignId, body, errors);
-        if (definition is null) return Problems.Invalid(errors, "The campaign definition is invalid.");
+        if (definition is null) return Problems.Invalid(errors, "definition.invalid");
 
         EditOutcome outcome;
-        try { outcome = await editor.PutAsync(definition, ct); }
+        try { outcome = await editor.PutAsync(definition, ct, dryRun: dryRun == "true"); }
         catch (ConcurrentCampaignChangeException) { return ChangedConcurrently(); }
         switch (outcome)
         {
             case EditOutcome.Saved saved:
                 var view = CampaignView.Of(saved.Campaign, (await totals.ReadAsync(campaignId)).State, clock.GetUtcNow());
                 return saved.Created ? TypedResults.Created($"/api/campaigns/{campaignId}", view) : TypedResults.Ok(view);
+            case EditOutcome.Previewed preview:
+                return TypedResults.Ok(new CampaignDryRunView(true, preview.Created, preview.Changes));
             case EditOutcome.Invalid invalid:
-                return Problems.Invalid(invalid.Errors, "The campaign definition conflicts with what has been matched.");
+                return Problems.Invalid(invalid.Errors, "definition.conflicts");
             default:
-                return Problems.Of(409, "Campaign closed", "A closed campaign cannot be changed.");
+                return Problems.Of(409, "campaign.closed_for_edits");
         }
     }
 
@@ -53,20 +59,19 @@ public sealed partial class OrganiserFunctions(
         Campaign? closed;
         try { closed = await closing.CloseAsync(campaignId, ct); }
         catch (ConcurrentCampaignChangeException) { return ChangedConcurrently(); }
-        if (closed is null) return Problems.NotFound($"No campaign '{campaignId}'.");
+        if (closed is null) return Problems.CampaignNotFound(campaignId);
         return TypedResults.Accepted($"/api/organiser/campaigns/{campaignId}/snapshots/final",
             new { campaignId, status = closed.FinalizedAt is null ? "closing" : "finalized", closedAt = closed.ClosedAt });
     }
 
-    private static ProblemHttpResult ChangedConcurrently() =>
-        Problems.Of(409, "Changed concurrently", "Someone else changed this campaign at the same moment; read it again and retry.");
+    private static Problem ChangedConcurrently() => Problems.Of(409, "campaign.changed_concurrently");
 
     [Function(nameof(ListSnapshots))]
     public async Task<IResult> ListSnapshots(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/campaigns/{campaignId}/snapshots")] HttpRequest request, string campaignId, CancellationToken ct)
     {
         if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
-        if (await campaigns.GetAsync(campaignId, ct) is null) return Problems.NotFound($"No campaign '{campaignId}'.");
+        if (await campaigns.GetAsync(campaignId, ct) is null) return Problems.CampaignNotFound(campaignId);
         return TypedResults.Ok(await snapshots.ListAsync(campaignId, ct));
     }
 
@@ -82,11 +87,11 @@ public sealed partial class OrganiserFunctions(
         if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
         var format = request.Query["format"].ToString() is { Length: > 0 } f ? f : null;
         var csv = format == "csv";
-        if (format is not (null or "json" or "csv")) return Problems.Field(400, "Invalid request", "format", "must be json or csv");
-        if (csv && name != SnapshotStore.FinalJson) return Problems.Field(400, "Invalid request", "format", "csv is the final ledger: use snapshots/final?format=csv");
-        if (name is not SnapshotStore.FinalJson && !ProgressStamp().IsMatch(name)) return Problems.NotFound($"No snapshot '{name}'.");
+        if (format is not (null or "json" or "csv")) return Problems.Field(400, "request.invalid", "format", "format.invalid");
+        if (csv && name != SnapshotStore.FinalJson) return Problems.Field(400, "request.invalid", "format", "format.csv_final_only");
+        if (name is not SnapshotStore.FinalJson && !ProgressStamp().IsMatch(name)) return Problems.NotFound("snapshot.not_found", name);
         var blob = await snapshots.OpenAsync(campaignId, csv ? SnapshotStore.FinalCsv : name, ct);
-        if (blob is null) return Problems.NotFound(name == SnapshotStore.FinalJson ? "The final snapshot is written once the campaign is closed and counted." : $"No snapshot '{name}'.");
+        if (blob is null) return name == SnapshotStore.FinalJson ? Problems.NotFound("snapshot.final_not_ready") : Problems.NotFound("snapshot.not_found", name);
         return csv
             ? TypedResults.Stream(blob.Value.Content, "text/csv; charset=utf-8", $"{campaignId}-ledger.csv")
             : TypedResults.Stream(blob.Value.Content, "application/json; charset=utf-8");
@@ -99,19 +104,62 @@ public sealed partial class OrganiserFunctions(
     {
         if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
         if (Problems.UnlessBodyIs(request, "text/csv", "application/json") is { } unsupported) return unsupported;
-        if (request.ContentLength > OfflineImport.MaxBytes) return Problems.Of(413, "Body too large", $"An import is at most {OfflineImport.MaxBytes} bytes.");
+        if (request.ContentLength > OfflineImport.MaxBytes) return Problems.Of(413, "body.too_large", OfflineImport.MaxBytes);
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);
-        if (buffer.Length > OfflineImport.MaxBytes) return Problems.Of(413, "Body too large", $"An import is at most {OfflineImport.MaxBytes} bytes.");
+        if (buffer.Length > OfflineImport.MaxBytes) return Problems.Of(413, "body.too_large", OfflineImport.MaxBytes);
         var campaign = await campaigns.GetAsync(campaignId, ct, fresh: true);
-        if (campaign is null) return Problems.NotFound($"No campaign '{campaignId}'.");
-        if (campaign.ClosedAt is not null) return Problems.Of(409, "Campaign closed", "A closed campaign takes no more gifts.");
+        if (campaign is null) return Problems.CampaignNotFound(campaignId);
+        if (campaign.ClosedAt is not null) return Problems.Of(409, "campaign.closed_for_gifts");
 
         var isCsv = request.ContentType?.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) == true;
         var errors = new ValidationErrors();
         var pledges = import.Parse(campaign, buffer.ToArray(), isCsv, errors);
-        if (pledges is null) return Problems.Invalid(errors, "The file was not imported: fix the rows named and send it again.");
+        if (pledges is null) return Problems.Invalid(errors, "offlineFile.invalid");
         return TypedResults.Ok(await import.ImportAsync(campaignId, pledges, ct));
+    }
+
+    /// <summary>The donor list for thank-you letters and receipts (JSON, or ?format=csv for Excel). Full names are personal
+    /// data: X-Organiser-Name must say who downloads, and every download is logged before the list is answered.</summary>
+    [Function(nameof(GetDonors))]
+    public async Task<IResult> GetDonors(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/campaigns/{campaignId}/donors")] HttpRequest request, string campaignId, CancellationToken ct)
+    {
+        if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
+        var format = request.Query["format"].ToString() is { Length: > 0 } f ? f : "json";
+        if (format is not ("json" or "csv")) return Problems.Field(400, "request.invalid", "format", "format.invalid");
+        if (OrganiserName(request) is not { } by) return Problems.Field(400, "request.invalid", OrganiserNameHeader, "organiserName.required");
+        var campaign = await campaigns.GetAsync(campaignId, ct);
+        if (campaign is null) return Problems.CampaignNotFound(campaignId);
+
+        var gifts = await donors.ReadAsync(campaignId, ct);
+        await donors.RecordDownloadAsync(campaignId, by, format, gifts.Count, clients.Of(request.HttpContext), ct);
+        request.HttpContext.Response.Headers.CacheControl = "no-store";
+        return format == "csv"
+            ? TypedResults.File(DonorList.Csv(campaign, gifts), "text/csv; charset=utf-8", $"{campaignId}-donors.csv")
+            : TypedResults.Ok(new DonorListView(campaignId, gifts.Select(g => DonorView.Of(campaign, g)).ToList()));
+    }
+
+    [Function(nameof(ListDonorDownloads))]
+    public async Task<IResult> ListDonorDownloads(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/campaigns/{campaignId}/donors/downloads")] HttpRequest request, string campaignId, CancellationToken ct)
+    {
+        if (organiserKey.Reject(request) is { } unauthorized) return unauthorized;
+        if (await campaigns.GetAsync(campaignId, ct) is null) return Problems.CampaignNotFound(campaignId);
+        return TypedResults.Ok(new DonorDownloadsView(await donors.DownloadsAsync(campaignId, ct)));
+    }
+
+    public const string OrganiserNameHeader = "X-Organiser-Name";
+
+    /// <summary>Who downloads, as the organiser says: 1–100 characters, no control characters. A header carries only
+    /// ASCII safely, so a Chinese name comes percent-encoded UTF-8 (encodeURIComponent) and is decoded here.</summary>
+    private static string? OrganiserName(HttpRequest request)
+    {
+        var raw = request.Headers[OrganiserNameHeader].ToString();
+        string name;
+        try { name = Uri.UnescapeDataString(raw).Normalize().Trim(); }
+        catch (UriFormatException) { return null; }
+        return name.Length is > 0 and <= 100 && !name.Any(char.IsControl) ? name : null;
     }
 
     /// <summary>This instance's storage calls, for the benchmark's calls per pledge.</summary>

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace GivingDay.Functions.Http;
@@ -14,12 +13,12 @@ public sealed class OrganiserKey(IOptions<OrganiserOptions> options)
     private readonly byte[]? _key = options.Value.ApiKey is { Length: > 0 } k ? Encoding.UTF8.GetBytes(k) : null;
 
     /// <summary>A 401 problem when the request does not carry the key; null when it does.</summary>
-    public ProblemHttpResult? Reject(HttpRequest request)
+    public Problem? Reject(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         var given = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? Encoding.UTF8.GetBytes(header[7..].Trim()) : [];
         if (_key is not null && CryptographicOperations.FixedTimeEquals(given, _key)) return null;
         request.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
-        return Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", "An organiser key is required: Authorization: Bearer <key>.");
+        return Problems.Of(StatusCodes.Status401Unauthorized, "organiser.key_required");
     }
 }

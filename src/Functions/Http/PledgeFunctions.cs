@@ -36,24 +36,24 @@ public sealed partial class PledgeFunctions(
         if (rateLimit.Reject(request) is { } limited) return limited;
         var key = request.Headers["Idempotency-Key"];
         if (key.Count > 1 || (key.Count == 1 && !IdempotencyKeyPattern().IsMatch(key[0] ?? "")))
-            return Problems.Field(400, "Invalid Idempotency-Key", "Idempotency-Key", "must be 1–64 characters of A-Z, a-z, 0-9, '_' and '-'");
+            return Problems.Field(400, "idempotencyKey.invalid", "Idempotency-Key", "idempotencyKey.invalid");
         if (Problems.UnlessBodyIs(request, "application/json") is { } unsupported) return unsupported;
         if (request.ContentLength > PledgeRequest.MaxBodyBytes) return TooLarge();
         var body = await ReadBodyAsync(request, ct);
         if (body is null) return TooLarge();
 
         var campaign = await campaigns.GetAsync(campaignId, ct);
-        if (campaign is null) return Problems.NotFound($"No campaign '{campaignId}'.");
+        if (campaign is null) return Problems.CampaignNotFound(campaignId);
 
         var errors = new ValidationErrors();
         JsonElement json;
         try { using var document = JsonDocument.Parse(body); json = document.RootElement.Clone(); }
-        catch (JsonException) { errors.Add("body", "must be a JSON object { projectId, amount, donor?, message? }"); return Problems.Invalid(errors); }
+        catch (JsonException) { errors.Add("body", "body.not_json"); return Problems.Invalid(errors); }
         var valid = PledgeRequest.Parse(json, campaign, errors, out var unknownProject);
         // Every bad field in one answer; an unknown project alone is a 404.
         if (valid is null)
             return unknownProject && errors.Count == 1
-                ? Problems.Field(404, "Unknown project", "projectId", errors.ToDictionary()["projectId"][0])
+                ? Problems.Field(404, "projectId.unknown", "projectId", "projectId.unknown", json.GetProperty("projectId").GetString())
                 : Problems.Invalid(errors);
         var now = clock.GetUtcNow();
 
@@ -61,7 +61,7 @@ public sealed partial class PledgeFunctions(
         var pledge = new Pledge(
             key.Count == 1 ? identity.PledgeIdFor(campaignId, key[0]!) : DonorIdentity.NewPledgeId(),
             campaignId, valid.ProjectId, valid.Amount, contactHash, DonorIdentity.Mask(valid.Name), valid.Message,
-            Channels.Online, now, valid.Fingerprint(contactHash));
+            Channels.Online, now, valid.Fingerprint(contactHash), valid.Name, valid.Anonymous);
         var recordActivity = contactHash is not null && campaign.MatchingFunds.Any(f => f.EndsAt > now);
 
         var outcome = campaign.IsOpenAt(now) ? await intake.AcceptAsync(pledge, recordActivity, ct) : new IntakeOutcome.NotOpen(campaign.StatusAt(now));
@@ -70,8 +70,8 @@ public sealed partial class PledgeFunctions(
         return outcome switch
         {
             IntakeOutcome.Accepted a => Accepted(a.Pledge),
-            IntakeOutcome.KeyReused => Problems.Of(422, "Idempotency-Key reused", "This Idempotency-Key was used before with a different body."),
-            IntakeOutcome.InFlight => Problems.Of(409, "Request in progress", "A request with this Idempotency-Key is being processed; retry shortly."),
+            IntakeOutcome.KeyReused => Problems.Of(422, "idempotency.key_reused"),
+            IntakeOutcome.InFlight => Problems.Of(409, "idempotency.in_flight"),
             IntakeOutcome.NotOpen n => NotOpen(n.Status),
             _ => throw new InvalidOperationException("unknown intake outcome"),
         };
@@ -84,7 +84,7 @@ public sealed partial class PledgeFunctions(
     {
         var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
             await account.Table(StorageNames.LedgerTable).GetEntityIfExistsAsync<TableEntity>(campaignId, LedgerKeys.Pledge(pledgeId), cancellationToken: t), ct);
-        if (!row.HasValue) return Problems.NotFound($"No pledge '{pledgeId}' in '{campaignId}'.");
+        if (!row.HasValue) return Problems.NotFound("pledge.not_found", pledgeId, campaignId);
         var pledge = PledgeRows.FromRow(row.Value!);
         var sequenced = pledge.Counted ? await ledger.IndexOfAsync(campaignId, pledgeId, ct) : null;
         return TypedResults.Ok(PledgeStatusView.Of(pledge,
@@ -97,11 +97,9 @@ public sealed partial class PledgeFunctions(
         return TypedResults.Accepted(statusUrl, new PledgeAcceptedView(p.Id, "accepted", statusUrl));
     }
 
-    private static ProblemHttpResult NotOpen(CampaignStatus status) => Problems.Of(409, "Campaign not open",
-        status == CampaignStatus.Draft ? "The campaign has not started yet." : "The campaign is closed and takes no more pledges.");
+    private static Problem NotOpen(CampaignStatus status) => Problems.Of(409, status == CampaignStatus.Draft ? "campaign.not_started" : "campaign.closed");
 
-    private static ProblemHttpResult TooLarge() =>
-        Problems.Of(413, "Body too large", $"A pledge body is at most {PledgeRequest.MaxBodyBytes} bytes.");
+    private static Problem TooLarge() => Problems.Of(413, "body.too_large", PledgeRequest.MaxBodyBytes);
 
     /// <summary>Reads at most the allowed bytes; null when the body is larger.</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)

@@ -1,6 +1,5 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Configuration;
 
 namespace GivingDay.Functions.Http;
@@ -30,15 +29,14 @@ public sealed class PledgeRateLimit : IDisposable
     }
 
     /// <summary>A 429 problem (with Retry-After) when this client is over its limit; null when the pledge may proceed.</summary>
-    public ProblemHttpResult? Reject(HttpRequest request)
+    public Problem? Reject(HttpRequest request)
     {
         if (_limiter is null) return null;
         using var lease = _limiter.AttemptAcquire(_clients.Of(request.HttpContext));
         if (lease.IsAcquired) return null;
         var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
         request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString();
-        return Problems.Of(StatusCodes.Status429TooManyRequests, "Too many requests",
-            $"This client sent more than {PerSecond} pledges in a second; retry after {retryAfter} s.");
+        return Problems.Of(StatusCodes.Status429TooManyRequests, "rate.limited", PerSecond, retryAfter);
     }
 
     public void Dispose() => _limiter?.Dispose();

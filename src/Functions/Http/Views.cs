@@ -64,3 +64,18 @@ public sealed record LeaderboardView(string CampaignId, DateTimeOffset AsOf, Fig
         return new LeaderboardView(c.Id, asOf, FiguresView.Of(s.Totals), projects, funds, s.Recent);
     }
 }
+
+/// <summary>The organiser's dry run of a definition change: what would change, nothing written.</summary>
+public sealed record CampaignDryRunView(bool DryRun, bool Created, IReadOnlyList<CampaignChange> Changes);
+
+/// <summary>One gift in the organiser's donor list: the display name as given (null when none or anonymous), never a contact.</summary>
+public sealed record DonorView(string PledgeId, string? DisplayName, bool Anonymous, string ProjectId, string? ProjectName,
+    long AmountFen, string AmountYuan, long MatchedFen, string Channel, DateTimeOffset AcceptedAt)
+{
+    public static DonorView Of(Campaign campaign, LedgerPledge p) => new(p.Pledge.Id, p.Pledge.DisplayName, p.Pledge.Anonymous, p.Pledge.ProjectId,
+        campaign.FindProject(p.Pledge.ProjectId)?.Name, p.Pledge.Amount.Fen, p.Pledge.Amount.ToString(), p.Matched.Fen, p.Pledge.Channel, p.Pledge.AcceptedAt);
+}
+
+public sealed record DonorListView(string CampaignId, IReadOnlyList<DonorView> Donors);
+
+public sealed record DonorDownloadsView(IReadOnlyList<DonorDownload> Downloads);

@@ -12,6 +12,9 @@ public static partial class CampaignDefinition
     public static readonly Money.Money DefaultMaxPledge = new(5_000_000);
     public static readonly string[] Events = ["5.8", "99", "custom"];
 
+    [GeneratedRegex("^-?[0-9]+$")]
+    private static partial Regex WholeNumber();
+
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     public static partial Regex IdPattern();
 
@@ -22,20 +25,20 @@ public static partial class CampaignDefinition
 
     public static Campaign? Parse(string campaignId, JsonElement body, ValidationErrors errors)
     {
-        if (!IdPattern().IsMatch(campaignId)) errors.Add("campaignId", "must be 1–63 of a-z, 0-9 and '-', starting with a letter or digit");
-        if (body.ValueKind != JsonValueKind.Object) { errors.Add("body", "must be a JSON object"); return null; }
+        if (!IdPattern().IsMatch(campaignId)) errors.Add("campaignId", "campaignId.invalid");
+        if (body.ValueKind != JsonValueKind.Object) { errors.Add("body", "body.not_object"); return null; }
 
         var name = RequiredText(body, "name", 100, errors);
         var ev = RequiredText(body, "event", 20, errors);
-        if (ev is not null && !Events.Contains(ev)) errors.Add("event", "must be one of 5.8, 99, custom");
+        if (ev is not null && !Events.Contains(ev)) errors.Add("event", "event.unknown");
         var startsAt = RequiredTime(body, "startsAt", errors);
         var endsAt = RequiredTime(body, "endsAt", errors);
-        if (startsAt is not null && endsAt is not null && endsAt <= startsAt) errors.Add("endsAt", "must be after startsAt");
+        if (startsAt is not null && endsAt is not null && endsAt <= startsAt) errors.Add("endsAt", "endsAt.before_start");
 
         var minPledge = OptionalMoney(body, "minPledge", errors) ?? DefaultMinPledge;
         var maxPledge = OptionalMoney(body, "maxPledge", errors) ?? DefaultMaxPledge;
-        if (minPledge.Fen < 1) errors.Add("minPledge", "must be at least 1 fen");
-        if (maxPledge < minPledge) errors.Add("maxPledge", "must be at least minPledge");
+        if (minPledge.Fen < 1) errors.Add("minPledge", "minPledge.too_small");
+        if (maxPledge < minPledge) errors.Add("maxPledge", "maxPledge.below_min");
 
         var projects = ParseProjects(body, errors, out var listedProjectIds);
         var funds = ParseFunds(body, listedProjectIds, startsAt, endsAt, errors);
@@ -52,23 +55,23 @@ public static partial class CampaignDefinition
         listedIds = null;
         if (!body.TryGetProperty("projects", out var list) || list.ValueKind != JsonValueKind.Array)
         {
-            errors.Add("projects", "is required: a list of { id, name, goal }");
+            errors.Add("projects", "projects.required");
             return projects;
         }
         listedIds = new HashSet<string>(StringComparer.Ordinal);
-        if (list.GetArrayLength() == 0) errors.Add("projects", "must list at least one project");
-        if (list.GetArrayLength() > 100) errors.Add("projects", "must list at most 100 projects");
+        if (list.GetArrayLength() == 0) errors.Add("projects", "projects.empty");
+        if (list.GetArrayLength() > 100) errors.Add("projects", "projects.too_many", 100);
         var i = 0;
         foreach (var p in list.EnumerateArray())
         {
             var at = $"projects[{i++}]";
-            if (p.ValueKind != JsonValueKind.Object) { errors.Add(at, "must be an object"); continue; }
+            if (p.ValueKind != JsonValueKind.Object) { errors.Add(at, "project.not_object"); continue; }
             var id = RequiredText(p, "id", 40, errors, at);
-            if (id is not null && !IdPattern().IsMatch(id)) errors.Add($"{at}.id", "must be of a-z, 0-9 and '-'");
+            if (id is not null && !IdPattern().IsMatch(id)) errors.Add($"{at}.id", "id.invalid");
             var name = RequiredText(p, "name", 60, errors, at);
             var goal = RequiredMoney(p, "goal", errors, at);
-            if (goal is { Fen: < 0 }) errors.Add($"{at}.goal", "must not be negative");
-            if (id is not null && !listedIds.Add(id)) errors.Add($"{at}.id", $"'{id}' is listed twice");
+            if (goal is { Fen: < 0 }) errors.Add($"{at}.goal", "goal.negative");
+            if (id is not null && !listedIds.Add(id)) errors.Add($"{at}.id", "id.duplicate", id);
             var story = OptionalStory(p, errors, at);
             var picture = OptionalPictureUrl(p, errors, at);
             if (id is not null && name is not null && goal is not null) projects.Add(new Project(id, name, goal.Value, story, picture));
@@ -81,42 +84,42 @@ public static partial class CampaignDefinition
         var funds = new List<MatchingFund>();
         var fundIds = new HashSet<string>(StringComparer.Ordinal);
         if (!body.TryGetProperty("matchingFunds", out var list) || list.ValueKind == JsonValueKind.Null) return funds;
-        if (list.ValueKind != JsonValueKind.Array) { errors.Add("matchingFunds", "must be a list"); return funds; }
-        if (list.GetArrayLength() > 20) errors.Add("matchingFunds", "must list at most 20 funds");
+        if (list.ValueKind != JsonValueKind.Array) { errors.Add("matchingFunds", "matchingFunds.not_list"); return funds; }
+        if (list.GetArrayLength() > 20) errors.Add("matchingFunds", "matchingFunds.too_many", 20);
         var i = 0;
         foreach (var f in list.EnumerateArray())
         {
             var at = $"matchingFunds[{i++}]";
-            if (f.ValueKind != JsonValueKind.Object) { errors.Add(at, "must be an object"); continue; }
+            if (f.ValueKind != JsonValueKind.Object) { errors.Add(at, "fund.not_object"); continue; }
             var id = RequiredText(f, "id", 40, errors, at);
-            if (id is not null && !IdPattern().IsMatch(id)) errors.Add($"{at}.id", "must be of a-z, 0-9 and '-'");
-            if (id is not null && !fundIds.Add(id)) errors.Add($"{at}.id", $"'{id}' is listed twice");
+            if (id is not null && !IdPattern().IsMatch(id)) errors.Add($"{at}.id", "id.invalid");
+            if (id is not null && !fundIds.Add(id)) errors.Add($"{at}.id", "id.duplicate", id);
             var sponsor = RequiredText(f, "sponsor", 60, errors, at);
             Ratio? ratio = null;
-            if (!f.TryGetProperty("ratio", out var r) || r.ValueKind != JsonValueKind.Number) errors.Add($"{at}.ratio", "is required: a number above 0 and at most 100");
-            else if (!Ratio.TryParse(r.GetRawText(), out var parsed)) errors.Add($"{at}.ratio", "must be above 0 and at most 100, with at most four decimals");
+            if (!f.TryGetProperty("ratio", out var r) || r.ValueKind != JsonValueKind.Number) errors.Add($"{at}.ratio", "ratio.required");
+            else if (!Ratio.TryParse(r.GetRawText(), out var parsed)) errors.Add($"{at}.ratio", "ratio.invalid");
             else ratio = parsed;
             var pool = RequiredMoney(f, "pool", errors, at);
-            if (pool is { Fen: < 0 }) errors.Add($"{at}.pool", "must not be negative");
+            if (pool is { Fen: < 0 }) errors.Add($"{at}.pool", "pool.negative");
             var perPledge = OptionalMoney(f, "perPledgeCap", errors, at);
-            if (perPledge is { Fen: <= 0 }) errors.Add($"{at}.perPledgeCap", "must be above zero when given");
+            if (perPledge is { Fen: <= 0 }) errors.Add($"{at}.perPledgeCap", "perPledgeCap.not_positive");
             var perDonor = OptionalMoney(f, "perDonorCap", errors, at);
-            if (perDonor is { Fen: <= 0 }) errors.Add($"{at}.perDonorCap", "must be above zero when given");
+            if (perDonor is { Fen: <= 0 }) errors.Add($"{at}.perDonorCap", "perDonorCap.not_positive");
             var starts = OptionalTime(f, "startsAt", errors, at) ?? campaignStart;
             var ends = OptionalTime(f, "endsAt", errors, at) ?? campaignEnd;
-            if (starts is not null && ends is not null && ends <= starts) errors.Add($"{at}.endsAt", "must be after startsAt");
-            if (campaignStart is not null && starts < campaignStart) errors.Add($"{at}.startsAt", "must be within the campaign");
-            if (campaignEnd is not null && ends > campaignEnd) errors.Add($"{at}.endsAt", "must be within the campaign");
+            if (starts is not null && ends is not null && ends <= starts) errors.Add($"{at}.endsAt", "endsAt.before_start");
+            if (campaignStart is not null && starts < campaignStart) errors.Add($"{at}.startsAt", "startsAt.outside_campaign");
+            if (campaignEnd is not null && ends > campaignEnd) errors.Add($"{at}.endsAt", "endsAt.outside_campaign");
             var fundProjectIds = new List<string>();
             if (f.TryGetProperty("projectIds", out var ids) && ids.ValueKind != JsonValueKind.Null)
             {
-                if (ids.ValueKind != JsonValueKind.Array) errors.Add($"{at}.projectIds", "must be a list of project ids");
+                if (ids.ValueKind != JsonValueKind.Array) errors.Add($"{at}.projectIds", "projectIds.not_list");
                 else foreach (var pid in ids.EnumerateArray())
                 {
-                    if (pid.ValueKind != JsonValueKind.String) { errors.Add($"{at}.projectIds", "must be a list of project ids"); continue; }
+                    if (pid.ValueKind != JsonValueKind.String) { errors.Add($"{at}.projectIds", "projectIds.not_list"); continue; }
                     var s = pid.GetString()!;
                     // Without a project list there is nothing to check against; "projects" is named already.
-                    if (projectIds is not null && !projectIds.Contains(s)) errors.Add($"{at}.projectIds", $"'{s}' is not a project of this campaign");
+                    if (projectIds is not null && !projectIds.Contains(s)) errors.Add($"{at}.projectIds", "projectIds.unknown", s);
                     else if (!fundProjectIds.Contains(s)) fundProjectIds.Add(s);
                 }
             }
@@ -132,12 +135,12 @@ public static partial class CampaignDefinition
     {
         if (!o.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.GetString()))
         {
-            errors.Add(Field(at, name), "is required: a non-empty string");
+            errors.Add(Field(at, name), $"{name}.required");
             return null;
         }
         var s = v.GetString()!.Normalize().Trim();
-        if (s.Length > max) { errors.Add(Field(at, name), $"must be at most {max} characters"); return null; }
-        if (s.Any(char.IsControl)) { errors.Add(Field(at, name), "must not contain control characters"); return null; }
+        if (s.Length > max) { errors.Add(Field(at, name), $"{name}.too_long", max); return null; }
+        if (s.Any(char.IsControl)) { errors.Add(Field(at, name), $"{name}.control_chars"); return null; }
         return s;
     }
 
@@ -147,10 +150,10 @@ public static partial class CampaignDefinition
     private static string? OptionalStory(JsonElement o, ValidationErrors errors, string at)
     {
         if (!o.TryGetProperty("story", out var v) || v.ValueKind == JsonValueKind.Null) return null;
-        if (v.ValueKind != JsonValueKind.String) { errors.Add($"{at}.story", "must be a string"); return null; }
+        if (v.ValueKind != JsonValueKind.String) { errors.Add($"{at}.story", "story.not_string"); return null; }
         var s = v.GetString()!.Normalize().Trim();
-        if (s.Length > MaxStoryLength) { errors.Add($"{at}.story", $"must be at most {MaxStoryLength} characters"); return null; }
-        if (s.Any(c => char.IsControl(c) && c is not '\n' and not '\r')) { errors.Add($"{at}.story", "must not contain control characters other than line breaks"); return null; }
+        if (s.Length > MaxStoryLength) { errors.Add($"{at}.story", "story.too_long", MaxStoryLength); return null; }
+        if (s.Any(c => char.IsControl(c) && c is not '\n' and not '\r')) { errors.Add($"{at}.story", "story.control_chars"); return null; }
         return s.Length == 0 ? null : s;
     }
 
@@ -160,7 +163,7 @@ public static partial class CampaignDefinition
         if (!o.TryGetProperty("pictureUrl", out var v) || v.ValueKind == JsonValueKind.Null) return null;
         if (v.ValueKind != JsonValueKind.String || !Uri.TryCreate(v.GetString(), UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || v.GetString()!.Length > 500)
         {
-            errors.Add($"{at}.pictureUrl", "must be an https URL of at most 500 characters");
+            errors.Add($"{at}.pictureUrl", "pictureUrl.invalid");
             return null;
         }
         return uri.ToString();
@@ -168,36 +171,36 @@ public static partial class CampaignDefinition
 
     private static DateTimeOffset? RequiredTime(JsonElement o, string name, ValidationErrors errors, string? at = null)
     {
-        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) { errors.Add(Field(at, name), "is required: ISO 8601 with an offset"); return null; }
-        return ReadTime(v, Field(at, name), errors);
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) { errors.Add(Field(at, name), $"{name}.required"); return null; }
+        return ReadTime(v, Field(at, name), name, errors);
     }
 
     private static DateTimeOffset? OptionalTime(JsonElement o, string name, ValidationErrors errors, string? at = null) =>
-        o.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? ReadTime(v, Field(at, name), errors) : null;
+        o.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? ReadTime(v, Field(at, name), name, errors) : null;
 
-    private static DateTimeOffset? ReadTime(JsonElement v, string field, ValidationErrors errors)
+    private static DateTimeOffset? ReadTime(JsonElement v, string field, string name, ValidationErrors errors)
     {
         // An offset is required: organisers think in UTC+8, and a bare local time would be ambiguous.
         if (v.ValueKind == JsonValueKind.String && v.GetString() is { } s && IsoTimeWithOffset().IsMatch(s)
             && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t))
             return t;
-        errors.Add(field, "must be an ISO 8601 time with an offset, e.g. 2026-05-08T00:00:00+08:00");
+        errors.Add(field, $"{name}.not_time");
         return null;
     }
 
     private static Money.Money? RequiredMoney(JsonElement o, string name, ValidationErrors errors, string? at = null)
     {
-        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) { errors.Add(Field(at, name), "is required: a whole number of fen"); return null; }
-        return ReadMoney(v, Field(at, name), errors);
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) { errors.Add(Field(at, name), $"{name}.required"); return null; }
+        return ReadMoney(v, Field(at, name), name, errors);
     }
 
     private static Money.Money? OptionalMoney(JsonElement o, string name, ValidationErrors errors, string? at = null) =>
-        o.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? ReadMoney(v, Field(at, name), errors) : null;
+        o.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? ReadMoney(v, Field(at, name), name, errors) : null;
 
-    private static Money.Money? ReadMoney(JsonElement v, string field, ValidationErrors errors)
+    private static Money.Money? ReadMoney(JsonElement v, string field, string name, ValidationErrors errors)
     {
         if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var fen) && fen <= 1_000_000_000_000) return new Money.Money(fen);
-        errors.Add(field, "must be a whole number of fen");
+        errors.Add(field, v.ValueKind == JsonValueKind.Number && WholeNumber().IsMatch(v.GetRawText()) && !v.GetRawText().StartsWith('-') ? $"{name}.too_large" : $"{name}.not_integer");
         return null;
     }
 }

@@ -14,6 +14,8 @@ public abstract record EditOutcome
     public sealed record Saved(Campaign Campaign, bool Created) : EditOutcome;
     public sealed record Invalid(ValidationErrors Errors) : EditOutcome;
     public sealed record Closed : EditOutcome;
+    /// <summary>A dry run passed every rule of a real edit; nothing was written.</summary>
+    public sealed record Previewed(bool Created, IReadOnlyList<CampaignChange> Changes) : EditOutcome;
 }
 
 /// <summary>Creates or replaces a campaign definition. Fund pools are written into the campaign's totals row
@@ -23,7 +25,9 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
 {
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
 
-    public async Task<EditOutcome> PutAsync(Campaign definition, CancellationToken ct)
+    /// <summary>With <paramref name="dryRun"/>, every rule is checked as for a real edit against the same stored figures,
+    /// and what would change is answered instead of written.</summary>
+    public async Task<EditOutcome> PutAsync(Campaign definition, CancellationToken ct, bool dryRun = false)
     {
         var existing = await campaigns.GetAsync(definition.Id, ct, fresh: true);
         if (existing is not null && existing.StatusAt(clock.GetUtcNow()) is CampaignStatus.Closed or CampaignStatus.Finalized && existing.ClosedAt is not null)
@@ -35,21 +39,9 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
                 (await _ledger.GetEntityIfExistsAsync<TableEntity>(definition.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct);
             var (state, etag) = TotalsState.FromRow(row);
 
-            var errors = new ValidationErrors();
-            for (var i = 0; i < definition.MatchingFunds.Count; i++)
-            {
-                var fund = definition.MatchingFunds[i];
-                if (fund.Pool.Fen < state.Used(fund.Id))
-                    errors.Add($"matchingFunds[{i}].pool", $"cannot be below the {state.Used(fund.Id)} fen already matched from it");
-            }
-            foreach (var (fundId, used) in state.FundUsed.Where(u => u.Value > 0))
-                if (definition.MatchingFunds.All(f => f.Id != fundId))
-                    errors.Add("matchingFunds", $"fund '{fundId}' has matched {used} fen and cannot be removed");
-            // The books stay whole: a project with counted gifts keeps its id (its name, goal and story may change).
-            foreach (var (projectId, figures) in state.Projects.Where(p => p.Value.Pledges > 0).OrderBy(p => p.Key, StringComparer.Ordinal))
-                if (definition.Projects.All(p => p.Id != projectId))
-                    errors.Add("projects", $"project '{projectId}' has {figures.Pledges} counted gifts (¥{new Money.Money(figures.Raised)}) and cannot be removed or renamed by id");
+            var errors = Conflicts(definition, state);
             if (!errors.IsEmpty) return new EditOutcome.Invalid(errors);
+            if (dryRun) return new EditOutcome.Previewed(existing is null, CampaignChanges.Between(existing, definition));
 
             state.FundPools = definition.MatchingFunds.ToDictionary(f => f.Id, f => f.Pool.Fen);
             try
@@ -69,5 +61,26 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
 
         var created = await campaigns.PutAsync(definition, ct);
         return new EditOutcome.Saved((await campaigns.GetAsync(definition.Id, ct, fresh: true))!, created);
+    }
+
+    /// <summary>What the stored figures forbid: a pool below what it matched, removing a fund that matched or a project
+    /// with counted gifts.</summary>
+    private static ValidationErrors Conflicts(Campaign definition, TotalsState state)
+    {
+        var errors = new ValidationErrors();
+        for (var i = 0; i < definition.MatchingFunds.Count; i++)
+        {
+            var fund = definition.MatchingFunds[i];
+            if (fund.Pool.Fen < state.Used(fund.Id))
+                errors.Add($"matchingFunds[{i}].pool", "pool.below_matched", new Money.Money(state.Used(fund.Id)));
+        }
+        foreach (var (fundId, used) in state.FundUsed.Where(u => u.Value > 0))
+            if (definition.MatchingFunds.All(f => f.Id != fundId))
+                errors.Add("matchingFunds", "matchingFunds.fund_in_use", fundId, new Money.Money(used));
+        // The books stay whole: a project with counted gifts keeps its id (its name, goal and story may change).
+        foreach (var (projectId, figures) in state.Projects.Where(p => p.Value.Pledges > 0).OrderBy(p => p.Key, StringComparer.Ordinal))
+            if (definition.Projects.All(p => p.Id != projectId))
+                errors.Add("projects", "projects.project_in_use", projectId, figures.Pledges, new Money.Money(figures.Raised));
+        return errors;
     }
 }

@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using CsvHelper;
 using GivingDay.Campaigns;
 using GivingDay.Json;
 using GivingDay.Resilience;
@@ -26,23 +26,23 @@ public sealed class OfflineImport(StorageAccount account, ResiliencePipelineProv
     /// <summary>What an import added; <paramref name="AlreadyImported"/> when the same file was imported before (it adds nothing).</summary>
     public sealed record Result(int Imported, long Raised, bool AlreadyImported = false);
 
-    /// <summary>Parses and validates the whole file; null with <paramref name="errors"/> filled when any row is bad.</summary>
+    /// <summary>Parses and validates the whole file; null with <paramref name="errors"/> filled when any row is bad. Errors
+    /// name rows as Excel numbers them (the header is row 1, the first gift row 2); in a JSON array, by position from 1.</summary>
     public List<Pledge>? Parse(Campaign campaign, byte[] body, bool isCsv, ValidationErrors errors)
     {
         var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
-        List<Dictionary<string, JsonElement>> rows;
-        try { rows = isCsv ? CsvRows(Encoding.UTF8.GetString(body).TrimStart('\uFEFF'), errors) : JsonRows(body); }
-        catch (JsonException) { errors.Add("body", "must be a JSON array of { projectId, amount, name, message, receivedAt }"); return null; }
+        List<(int Row, Dictionary<string, JsonElement> Fields)> rows;
+        try { rows = isCsv ? CsvRows(body, errors) : JsonRows(body); }
+        catch (JsonException) { errors.Add("body", "body.not_array"); return null; }
         if (!errors.IsEmpty) return null;
-        if (rows.Count == 0) { errors.Add("body", "has no rows"); return null; }
-        if (rows.Count > MaxRows) { errors.Add("body", $"has more than {MaxRows} rows"); return null; }
+        if (rows.Count == 0) { errors.Add("body", "body.no_rows"); return null; }
+        if (rows.Count > MaxRows) { errors.Add("body", "body.too_many_rows", MaxRows); return null; }
 
         var pledges = new List<Pledge>();
         var now = clock.GetUtcNow();
-        for (var i = 0; i < rows.Count; i++)
+        foreach (var (number, row) in rows)
         {
-            var at = $"row {i + 1}";
-            var row = rows[i];
+            var at = $"row {number}";
             object? Value(string column) => row.TryGetValue(column, out var v) && v.ValueKind != JsonValueKind.Undefined ? v : null;
             var json = JsonSerializer.SerializeToElement(new Dictionary<string, object?>
             {
@@ -53,15 +53,14 @@ public sealed class OfflineImport(StorageAccount account, ResiliencePipelineProv
             });
             var rowErrors = new ValidationErrors();
             var valid = PledgeRequest.Parse(json, campaign, rowErrors, out _);
-            foreach (var (field, messages) in rowErrors.ToDictionary())
-                foreach (var m in messages) errors.Add($"{at}: {field.Replace("donor.", "")}", m);
+            errors.AddAll(rowErrors, field => $"{at}: {field.Replace("donor.", "")}");
             DateTimeOffset receivedAt = now;
             if (row.TryGetValue("receivedAt", out var r) && r.ValueKind == JsonValueKind.String && r.GetString() is { Length: > 0 } s
                 && !DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.None, out receivedAt))
-                errors.Add($"{at}: receivedAt", "must be an ISO 8601 time, e.g. 2026-05-08T10:00:00+08:00");
+                errors.Add($"{at}: receivedAt", "receivedAt.not_time");
             if (valid is null || !errors.IsEmpty) continue;
-            pledges.Add(new Pledge($"off{sha[..20]}{i + 1:00000}", campaign.Id, valid.ProjectId, valid.Amount, null,
-                DonorIdentity.Mask(valid.Name), valid.Message, Channels.Offline, receivedAt, sha));
+            pledges.Add(new Pledge($"off{sha[..20]}{pledges.Count + 1:00000}", campaign.Id, valid.ProjectId, valid.Amount, null,
+                DonorIdentity.Mask(valid.Name), valid.Message, Channels.Offline, receivedAt, sha, valid.Name));
         }
         return errors.IsEmpty ? pledges : null;
     }
@@ -116,66 +115,59 @@ public sealed class OfflineImport(StorageAccount account, ResiliencePipelineProv
         return replies.Count == actions.Count && replies[^1]?.Headers.ETag is { } etag ? new MarkerRef(markerId, etag.ToString()) : null;
     }
 
-    private static List<Dictionary<string, JsonElement>> JsonRows(byte[] body)
+    private static List<(int, Dictionary<string, JsonElement>)> JsonRows(byte[] body)
     {
         var rows = JsonSerializer.Deserialize<List<Dictionary<string, JsonElement>>>(body, GivingDayJson.Options) ?? throw new JsonException();
-        return rows.Select(r => r.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.OrdinalIgnoreCase)).ToList();
+        return rows.Select((r, i) => (i + 1, r.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.OrdinalIgnoreCase))).ToList();
     }
 
-    /// <summary>RFC 4180 CSV with a header row naming the columns. Amounts are read as numbers, the rest as text.</summary>
-    private static List<Dictionary<string, JsonElement>> CsvRows(string text, ValidationErrors errors)
+    private static readonly CsvReaderOptions CsvOptions = new()
     {
-        var records = ParseCsv(text);
-        var result = new List<Dictionary<string, JsonElement>>();
-        if (records.Count == 0) { errors.Add("body", "is empty: a header row projectId,amount,name,message,receivedAt is required"); return result; }
-        var header = records[0].Select(h => h.Trim()).ToList();
-        foreach (var missing in new[] { "projectId", "amount" }.Where(c => !header.Contains(c, StringComparer.OrdinalIgnoreCase)))
-            errors.Add("header", $"is missing the column {missing}");
-        foreach (var unknown in header.Where(h => !Columns.Contains(h, StringComparer.OrdinalIgnoreCase)))
-            errors.Add("header", $"has an unknown column '{unknown}'");
-        if (!errors.IsEmpty) return result;
-        foreach (var record in records.Skip(1).Where(r => r.Any(c => c.Length > 0)))
+        Separator = ',',
+        HasHeader = true,
+        TrimWhitespace = true,
+        // Empty lines are kept (and passed over below) so that row numbers stay Excel's.
+        SkipEmptyLines = false,
+        MalformedData = CsvMalformedDataHandling.Throw,
+        MissingField = CsvMissingFieldHandling.ReturnEmpty,
+    };
+
+    /// <summary>RFC 4180 CSV (UTF-8, with or without BOM) with a header row naming the columns, read by CsvHelper. Amounts
+    /// are read as numbers, the rest as text; each row keeps its Excel row number.</summary>
+    private static List<(int, Dictionary<string, JsonElement>)> CsvRows(byte[] body, ValidationErrors errors)
+    {
+        var result = new List<(int, Dictionary<string, JsonElement>)>();
+        using var reader = CsvReader.Create(body, CsvOptions);
+        try
         {
-            var row = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
-            for (var c = 0; c < header.Count && c < record.Count; c++)
+            reader.ReadHeader();
+            var header = reader.Headers.Select(h => h.Trim()).ToList();
+            if (header.All(h => h.Length == 0)) { errors.Add("body", "body.empty"); return result; }
+            foreach (var missing in new[] { "projectId", "amount" }.Where(c => !header.Contains(c, StringComparer.OrdinalIgnoreCase)))
+                errors.Add("header", "header.missing_column", missing);
+            foreach (var unknown in header.Where(h => !Columns.Contains(h, StringComparer.OrdinalIgnoreCase)))
+                errors.Add("header", "header.unknown_column", unknown);
+            if (!errors.IsEmpty) return result;
+            while (reader.Read())
             {
-                var value = record[c].Trim();
-                if (value.Length == 0) continue;
-                row[header[c]] = header[c].Equals("amount", StringComparison.OrdinalIgnoreCase) && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var fen)
-                    ? JsonSerializer.SerializeToElement(fen)
-                    : JsonSerializer.SerializeToElement(value);
+                var row = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
+                for (var c = 0; c < header.Count && c < reader.FieldCount; c++)
+                {
+                    var value = reader.GetString(c);
+                    if (value.Length == 0) continue;
+                    // A whole number stays a number however long, so that the amount rules call it too large, not "not a number".
+                    row[header[c]] = header[c].Equals("amount", StringComparison.OrdinalIgnoreCase) && value.All(char.IsAsciiDigit)
+                        ? JsonElement.Parse(value)
+                        : JsonSerializer.SerializeToElement(value);
+                }
+                // The header is Excel's row 1.
+                if (row.Count > 0) result.Add(((int)reader.RowNumber + 1, row));
             }
-            result.Add(row);
+        }
+        catch (CsvFormatException e)
+        {
+            errors.Add("body", "body.malformed_csv", e.RecordNumber);
         }
         return result;
-    }
-
-    private static List<List<string>> ParseCsv(string text)
-    {
-        var records = new List<List<string>>();
-        var record = new List<string>();
-        var cell = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var ch = text[i];
-            if (quoted)
-            {
-                if (ch == '"' && i + 1 < text.Length && text[i + 1] == '"') { cell.Append('"'); i++; }
-                else if (ch == '"') quoted = false;
-                else cell.Append(ch);
-            }
-            else if (ch == '"' && cell.Length == 0) quoted = true;
-            else if (ch == ',') { record.Add(cell.ToString()); cell.Clear(); }
-            else if (ch is '\n' or '\r')
-            {
-                if (ch == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
-                record.Add(cell.ToString()); cell.Clear();
-                records.Add(record); record = [];
-            }
-            else cell.Append(ch);
-        }
-        if (cell.Length > 0 || record.Count > 0) { record.Add(cell.ToString()); records.Add(record); }
-        return records;
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Azure.Data.Tables;
 
 namespace GivingDay.Pledges;
@@ -8,7 +9,9 @@ public static class Channels
     public const string Offline = "offline";
 }
 
-/// <summary>An accepted pledge as the ledger keeps it. No contact: only its keyed hash; no full name: only the masked one.</summary>
+/// <summary>An accepted pledge as the ledger keeps it. No contact: only its keyed hash. The full display name (as the donor
+/// or the organiser's staff typed it) is kept in the pledge row only, for the organiser's donor list (thank-you letters,
+/// receipts): never in queue messages, the public ledger or snapshots, which carry the masked name.</summary>
 public sealed record Pledge(
     string Id,
     string CampaignId,
@@ -19,7 +22,9 @@ public sealed record Pledge(
     string? Message,
     string Channel,
     DateTimeOffset AcceptedAt,
-    string Fingerprint);
+    string Fingerprint,
+    [property: JsonIgnore] string? DisplayName = null,
+    [property: JsonIgnore] bool Anonymous = false);
 
 /// <summary>A pledge row with what counting added to it.</summary>
 public sealed record LedgerPledge(Pledge Pledge, bool Counted, Money.Money Matched, string? FundId, DateTimeOffset? CountedAt)
@@ -59,6 +64,8 @@ public static class PledgeRows
         ["Channel"] = p.Channel,
         ["AcceptedAt"] = p.AcceptedAt,
         ["Fingerprint"] = p.Fingerprint,
+        ["DisplayName"] = p.DisplayName,
+        ["Anonymous"] = p.Anonymous,
         ["Counted"] = false,
         ["Matched"] = 0L,
     };
@@ -104,7 +111,9 @@ public static class PledgeRows
             row.GetString("Message"),
             row.GetString("Channel") ?? Channels.Online,
             row.GetDateTimeOffset("AcceptedAt") ?? default,
-            row.GetString("Fingerprint") ?? "");
+            row.GetString("Fingerprint") ?? "",
+            row.GetString("DisplayName"),
+            row.GetBoolean("Anonymous") ?? false);
         return new LedgerPledge(pledge, row.GetBoolean("Counted") ?? false, new Money.Money(row.GetInt64("Matched") ?? 0),
             row.GetString("FundId"), row.GetDateTimeOffset("CountedAt"));
     }

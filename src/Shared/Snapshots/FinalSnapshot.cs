@@ -1,8 +1,7 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
 using GivingDay.Campaigns;
+using GivingDay.Csv;
 using GivingDay.Json;
 using GivingDay.Ledger;
 using GivingDay.Pledges;
@@ -107,28 +106,16 @@ public sealed class FinalSnapshot(
             Same(a.Projects.GetValueOrDefault(p.Id) ?? new Figures(), b.Projects.GetValueOrDefault(p.Id) ?? new Figures()));
     }
 
-    /// <summary>One row per pledge; UTF-8 with BOM so Excel shows Chinese; cells that a spreadsheet would run as a
-    /// formula are prefixed with an apostrophe.</summary>
-    public static byte[] LedgerCsv(Campaign campaign, IReadOnlyList<LedgerPledge> ledger)
-    {
-        var text = new StringBuilder();
-        text.Append("pledgeId,acceptedAt,projectId,project,amount,matched,fundId,channel,name,message\r\n");
-        foreach (var p in ledger)
-        {
-            string[] cells =
-            [
-                p.Pledge.Id, p.Pledge.AcceptedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture), p.Pledge.ProjectId,
-                campaign.FindProject(p.Pledge.ProjectId)?.Name ?? "", p.Pledge.Amount.Fen.ToString(CultureInfo.InvariantCulture),
-                p.Matched.Fen.ToString(CultureInfo.InvariantCulture), p.FundId ?? "", p.Pledge.Channel, p.Pledge.MaskedName ?? "", p.Pledge.Message ?? "",
-            ];
-            text.Append(string.Join(',', cells.Select(Cell))).Append("\r\n");
-        }
-        return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(text.ToString())];
-    }
+    /// <summary>The ledger's columns (docs/api.md): Chinese headers, yuan beside fen, Beijing time, the masked name.</summary>
+    public static readonly string[] LedgerColumns =
+        ["捐赠编号", "时间（北京时间）", "项目编号", "项目", "金额（元）", "金额（分）", "配捐（元）", "配捐（分）", "配捐基金", "渠道", "显示名", "留言"];
 
-    private static string Cell(string value)
-    {
-        if (value.Length > 0 && "=+-@\t\r".Contains(value[0])) value = "'" + value;
-        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
-    }
+    /// <summary>One row per pledge, ready for Excel (<see cref="ExcelCsv"/>); the masked name only, no contact.</summary>
+    public static byte[] LedgerCsv(Campaign campaign, IReadOnlyList<LedgerPledge> ledger) =>
+        ExcelCsv.Write(LedgerColumns, ledger.Select(p => new[]
+        {
+            p.Pledge.Id, ExcelCsv.BeijingTime(p.Pledge.AcceptedAt), p.Pledge.ProjectId, campaign.FindProject(p.Pledge.ProjectId)?.Name,
+            ExcelCsv.Yuan(p.Pledge.Amount), ExcelCsv.Fen(p.Pledge.Amount), ExcelCsv.Yuan(p.Matched), ExcelCsv.Fen(p.Matched),
+            p.FundId, ExcelCsv.Channel(p.Pledge.Channel), p.Pledge.MaskedName, p.Pledge.Message,
+        }));
 }

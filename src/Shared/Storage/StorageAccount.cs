@@ -101,6 +101,7 @@ public sealed class StorageNames(string prefix)
     // Logical names.
     public const string CampaignsTable = "campaigns";
     public const string LedgerTable = "ledger";
+    public const string DonorDownloadsTable = "donordownloads";
     public const string PledgeQueue = "pledges";
     public const string CloseQueue = "campaign-close";
     public const string SnapshotsContainer = "snapshots";

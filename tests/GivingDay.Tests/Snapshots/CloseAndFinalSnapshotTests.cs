@@ -70,15 +70,20 @@ public class CloseAndFinalSnapshotTests
         // The ledger: UTF-8 with BOM, one row per accepted pledge, none lost, none extra.
         Assert.Equal(Encoding.UTF8.GetPreamble(), csvBytes[..3]);
         var lines = Encoding.UTF8.GetString(csvBytes[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.StartsWith("pledgeId,acceptedAt,projectId", lines[0]);
+        Assert.Equal("捐赠编号,时间（北京时间）,项目编号,项目,金额（元）,金额（分）,配捐（元）,配捐（分）,配捐基金,渠道,显示名,留言", lines[0]);
         var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
         Assert.Equal(accepted.Select(x => x.Id).Order(), rows.Select(r => r[0]).Order());
-        Assert.Equal(accepted.Sum(x => x.Amount), rows.Sum(r => long.Parse(r[4])));
+        Assert.Equal(accepted.Sum(x => x.Amount), rows.Sum(r => long.Parse(r[5])));
+        // Yuan with two decimals beside fen; Beijing time.
+        Assert.All(rows, r => Assert.Equal((long.Parse(r[5]) / 100m).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), r[4]));
+        Assert.All(rows, r => Assert.Matches(@"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", r[1]));
+        var firstAt = DateTimeOffset.ParseExact(rows[0][1] + " +08:00", "yyyy-MM-dd HH:mm:ss zzz", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(firstAt, closedAt.AddMinutes(-5), closedAt);
 
         // The summary equals the ledger, the live totals, and names the ledger's hash.
         var totals = summary.GetProperty("totals");
-        Assert.Equal(rows.Sum(r => long.Parse(r[4])), totals.GetProperty("raised").GetInt64());
-        Assert.Equal(rows.Sum(r => long.Parse(r[5])), totals.GetProperty("matched").GetInt64());
+        Assert.Equal(rows.Sum(r => long.Parse(r[5])), totals.GetProperty("raised").GetInt64());
+        Assert.Equal(rows.Sum(r => long.Parse(r[7])), totals.GetProperty("matched").GetInt64());
         Assert.Equal(rows.Count, summary.GetProperty("pledges").GetInt64());
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(csvBytes)), summary.GetProperty("ledgerSha256").GetString());
         var live = (await a.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard")).GetProperty("totals");

@@ -53,9 +53,13 @@ public class ProgressAndOfflineTests
         var response = await OrganiserAsync(app, HttpMethod.Post, $"/api/organiser/campaigns/{campaign}/offline-pledges",
             Csv("projectId,amount,name,message,receivedAt\nzaochan,10000,李阿姨,募捐箱,2026-05-08T10:00:00+08:00\nweixinyuan,12.5,王先生,,\nnope,500,,,\n"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
-        Assert.True(errors.TryGetProperty("row 2: amount", out _), errors.ToString());
-        Assert.True(errors.TryGetProperty("row 3: projectId", out _), errors.ToString());
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var errors = problem.GetProperty("errors");
+        // Rows as Excel numbers them: the header is row 1, the first gift row 2.
+        Assert.Equal(["row 3: amount", "row 4: projectId"], errors.EnumerateObject().Select(e => e.Name).Order());
+        Assert.Equal("amount.not_integer", problem.GetProperty("codes").GetProperty("row 3: amount")[0].GetString());
+        Assert.Equal("projectId.unknown", problem.GetProperty("codes").GetProperty("row 4: projectId")[0].GetString());
+        Assert.Equal("offlineFile.invalid", problem.GetProperty("code").GetString());
         var rows = 0;
         await foreach (var r in app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>($"PartitionKey eq '{campaign}'"))
             if (r.RowKey != "state") rows++;
@@ -97,7 +101,7 @@ public class ProgressAndOfflineTests
         var csv = await AppInstance.EventuallyAsync(() => OrganiserAsync(app, HttpMethod.Get, $"/api/organiser/campaigns/{campaign}/snapshots/final?format=csv"),
             r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(90), "final ledger");
         var text = await csv.Content.ReadAsStringAsync();
-        Assert.Equal(3, text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Count(l => l.Contains(",offline,")));
+        Assert.Equal(3, text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Count(l => l.Contains(",线下,")));
         Assert.Contains("'=SUM(A1)", text);
         Assert.Contains("\"募捐箱, 第一天\"", text);
         // After close: 409.
