@@ -27,7 +27,8 @@ public class DonorListTests(DonorListTests.Gifts fixture) : IClassFixture<DonorL
                 new { projectId = "zaochan", amount = 8800, donor = new { name = "张三丰", contact = "13800001234" }, message = "加油" })).StatusCode);
             Assert.Equal(HttpStatusCode.Accepted, (await app.PledgeAsync(Campaign,
                 new { projectId = "weixinyuan", amount = 123456, donor = new { name = "李四", anonymous = true, contact = "lisi@example.cn" } })).StatusCode);
-            var file = "projectId,amount,name,message,receivedAt\r\n" +
+            // Saved by Excel as "CSV UTF-8": with a byte order mark.
+            var file = "\uFEFFprojectId,amount,name,message,receivedAt\r\n" +
                        "songwanjia,10000,王先生,募捐箱,2026-05-08T10:00:00+08:00\r\n" +
                        $"zaochan,500,\"{Hyperlink.Replace("\"", "\"\"")}\",,2026-05-08T02:30:00Z\r\n";
             var import = await app.Http.SendAsync(app.Organiser(HttpMethod.Post, $"/api/organiser/campaigns/{Campaign}/offline-pledges",
