@@ -74,7 +74,7 @@ function render() {
     li.append(who, amount, what);
     return li;
   }));
-  if ((board.recent ?? []).length === 0) { const li = document.createElement("li"); li.className = "muted"; li.textContent = t("noGiftsYet"); $("recent").append(li); }
+  if ((board.recent ?? []).length === 0) { const li = document.createElement("li"); li.className = "muted"; li.textContent = t(ended() ? "noGifts" : "noGiftsYet"); $("recent").append(li); }
 
   const funds = board.funds ?? [];
   $("funds-box").hidden = funds.length === 0;
