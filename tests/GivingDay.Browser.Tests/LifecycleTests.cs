@@ -66,6 +66,7 @@ public class LifecycleTests(BrowserFixture browser, AppFixture fixture) : IClass
         var campaign = await CampaignAsync("soon", DateTimeOffset.UtcNow.AddDays(2).AddHours(3), DateTimeOffset.UtcNow.AddDays(3));
         var page = await OpenAsync($"/c/{campaign}");
         await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("尚未开始");
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("距开始 2 天 ");
         await Assertions.Expect(page.Locator("#give")).ToBeDisabledAsync();
         await CheckAsync(page, "campaign", "upcoming");
 

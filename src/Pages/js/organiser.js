@@ -229,7 +229,7 @@ $("close").addEventListener("click", async () => {
   for (let i = 0; i < 90; i++) {
     await new Promise(resolve => setTimeout(resolve, 2000));
     const c = await call(`/api/campaigns/${encodeURIComponent(id)}`);
-    if (c.ok && c.data.status === "finalized") { say("close-status", t("finalized")); listSnapshots(); return; }
+    if (c.ok && c.data.status === "finalized") { say("close-status", t("finalized")); await loadCampaigns(id); return; }
   }
   say("close-status", t("stillClosing"));
 });
