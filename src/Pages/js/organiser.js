@@ -118,6 +118,8 @@ async function review(body, area) {
   const id = campaignId();
   const r = await organiser(`/api/organiser/campaigns/${cid()}?dryRun=true`, { method: "PUT", body });
   if (!r.ok) { sayProblem(box, r); return; }
+  // A server that does not know dry runs has saved it already: say so rather than show a preview.
+  if (r.data?.dryRun !== true) { say(box, `${t("saved")} ${r.data?.name ?? id}`); return; }
   $(box).replaceChildren();
   const changes = r.data.changes ?? [];
   const title = document.createElement("p");
