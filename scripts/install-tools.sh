@@ -9,8 +9,9 @@ if [ ! -x tools/azurite/node_modules/.bin/azurite ] || [ tools/azurite/package-l
   (cd tools/azurite && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
-  echo "==> installing Debian's chromium for the browser tests"
+# The CJK font is checked on its own: without it the screenshots kept as test artefacts show Chinese as empty boxes.
+if [ "${1:-}" = "--browser" ] && { [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; }; then
+  echo "==> installing Debian's chromium and a CJK font (fonts-noto-cjk) for the browser tests"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null

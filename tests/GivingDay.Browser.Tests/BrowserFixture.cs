@@ -7,7 +7,17 @@ public sealed class BrowserFixture : IAsyncLifetime
 {
     public IPlaywright Playwright { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
-    public static string Screenshots { get; } = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
+
+    /// <summary>Where the screenshots are kept as test artefacts: <c>artifacts/screenshots/</c> at the repository root
+    /// (git-ignored; the test script leaves it in place), named page-state-size.</summary>
+    public static string Screenshots { get; } = Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "GivingDay.slnx"))) return dir.FullName;
+        return AppContext.BaseDirectory;
+    }
 
     public async Task InitializeAsync()
     {
@@ -19,6 +29,26 @@ public sealed class BrowserFixture : IAsyncLifetime
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
+    }
+
+    /// <summary>A page in a browser set to en-US in New York, as a visitor from abroad would have it: the pages must still
+    /// show Chinese first and Beijing time. Console errors and page errors go to <paramref name="errors"/>.</summary>
+    public async Task<IPage> OpenAsync(Uri app, string path, int width = 390, int height = 844, List<string>? errors = null)
+    {
+        var context = await Browser.NewContextAsync(new()
+        {
+            ViewportSize = new() { Width = width, Height = height }, Locale = "en-US", TimezoneId = "America/New_York", AcceptDownloads = true,
+        });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        if (errors is not null)
+        {
+            // "Failed to load resource" is the browser logging an HTTP error status the page asked for and handles (a wrong key's 401).
+            page.Console += (_, m) => { if (m.Type == "error" && !m.Text.StartsWith("Failed to load resource")) lock (errors) errors.Add($"{path}: {m.Text}"); };
+            page.PageError += (_, e) => { lock (errors) errors.Add($"{path}: {e}"); };
+        }
+        await page.GotoAsync(new Uri(app, path).ToString());
+        return page;
     }
 
     public async Task DisposeAsync()

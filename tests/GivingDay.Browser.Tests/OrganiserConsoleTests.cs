@@ -1,123 +1,136 @@
+using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using GivingDay.Json;
 using GivingDay.Tests.Infrastructure;
 using Microsoft.Playwright;
+using static GivingDay.Browser.Tests.PageChecks;
 
 namespace GivingDay.Browser.Tests;
 
+/// <summary>The organiser console tells the truth: the key's state, each message beside the action that caused it,
+/// campaigns picked from a list, import errors by Excel row, and one final-snapshot row with both formats and the
+/// public ledger's final checkpoint.</summary>
 [Collection("browser")]
-public class OrganiserConsoleTests(BrowserFixture fixture)
+public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) : IClassFixture<AppFixture>
 {
-    [Fact]
-    public async Task The_console_creates_a_campaign_closes_it_and_downloads_the_final_csv()
+    private AppInstance App => fixture.App;
+
+    private async Task<string> CampaignAsync(string hint)
     {
-        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), new() { ["SnapshotSchedule"] = "*/1 * * * * *" });
-        var errors = new List<string>();
-        var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, Locale = "zh-CN", AcceptDownloads = true });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(30_000);
-        page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
-        page.PageError += (_, e) => errors.Add(e);
+        var campaign = TestCampaigns.NewId(hint);
+        (await App.PutCampaignAsync(campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        return campaign;
+    }
+
+    /// <summary>The console with the key typed in (and checked) and the campaign picked from the list.</summary>
+    internal static async Task<IPage> ConsoleAsync(BrowserFixture browser, AppInstance app, string? campaign, int width = 1280, int height = 900, string key = AppInstance.OrganiserKey, List<string>? errors = null)
+    {
+        var page = await browser.OpenAsync(app.BaseAddress, "/organiser", width, height, errors);
         page.Dialog += (_, d) => d.AcceptAsync();
-        await page.GotoAsync(new Uri(app.BaseAddress, "/organiser").ToString());
+        await page.FillAsync("#key", key);
+        await page.ClickAsync("#check-key");
+        if (campaign is not null)
+        {
+            await Assertions.Expect(page.Locator($"#campaign option[value='{campaign}']")).ToHaveCountAsync(1);
+            await page.SelectOptionAsync("#campaign", campaign);
+        }
+        return page;
+    }
 
-        var campaign = TestCampaigns.NewId("console");
+    private static FilePayload Csv(string text) => new() { Name = "线下捐赠.csv", MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes(text) };
+
+    [Fact]
+    public async Task The_key_state_is_shown_and_each_message_stays_beside_its_action()
+    {
+        var campaign = await CampaignAsync("console");
+        var errors = new List<string>();
+        var page = await ConsoleAsync(browser, App, campaign, key: "wrong-key", errors: errors);
+        await Assertions.Expect(page.Locator("#key-state")).ToHaveTextAsync("密钥不正确。");
+        await page.SetInputFilesAsync("#offline-file", Csv("projectId,amount,name\nzaochan,10000,李阿姨\n"));
+        await page.ClickAsync("#upload");
+        await Assertions.Expect(page.Locator("#upload-status")).ToHaveTextAsync("密钥不正确。");
+        await CheckAsync(page, "organiser", "wrong-key");
+
+        // The right key: the state says so and the "wrong key" beside the upload is gone.
         await page.FillAsync("#key", AppInstance.OrganiserKey);
-        await page.DispatchEventAsync("#key", "change");
-        await page.FillAsync("#campaign", campaign);
-        await page.DispatchEventAsync("#campaign", "change");
-        await page.FillAsync("#definition", JsonSerializer.Serialize(TestCampaigns.Definition(), GivingDayJson.Options));
-        await page.ClickAsync("#save");
-        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("已保存");
-        Assert.Equal("live", (await app.GetJsonAsync($"/api/campaigns/{campaign}")).GetProperty("status").GetString());
+        await page.ClickAsync("#check-key");
+        await Assertions.Expect(page.Locator("#key-state")).ToHaveTextAsync("密钥正确 ✓");
+        await Assertions.Expect(page.Locator("#upload-status")).ToBeHiddenAsync();
 
-        await app.PledgeAsync(campaign, new { projectId = "zaochan", amount = 12345, donor = new { name = "钱多多", contact = "13911112222" } });
-        await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard"),
-            b => b.GetProperty("totals").GetProperty("pledges").GetInt64() == 1, what: "pledge counted");
-        await Task.Delay(2500); // a progress snapshot or two for the chart
-        await page.ClickAsync("#refresh");
-        await Assertions.Expect(page.Locator("#chart svg")).ToBeVisibleAsync();
-        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "organiser-phone.png"), FullPage = true });
-
-        await page.ClickAsync("#close");
-        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("已提交结束");
-        await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}"),
-            c => c.GetProperty("status").GetString() == "finalized", TimeSpan.FromSeconds(90), "finalized");
-
-        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-csv"));
-        var path = await download.PathAsync();
-        var bytes = await File.ReadAllBytesAsync(path!);
-        Assert.Equal(Encoding.UTF8.GetPreamble(), bytes[..3]);
-        var text = Encoding.UTF8.GetString(bytes[3..]);
-        Assert.Contains(",12345,", text);
-        Assert.Contains("钱**", text);
-        Assert.DoesNotContain("13911112222", text);
-        var json = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-json"));
-        Assert.Contains("ledgerSha256", await File.ReadAllTextAsync((await json.PathAsync())!));
-
-        await page.SetViewportSizeAsync(1280, 800);
-        await page.ClickAsync("#refresh");
-        await Assertions.Expect(page.Locator("#snapshots tr").First).ToBeVisibleAsync();
-        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "organiser-desktop.png"), FullPage = true });
+        await page.ClickAsync("#upload");
+        await Assertions.Expect(page.Locator("#upload-status")).ToContainTextAsync("已导入 1 笔");
+        await page.ClickAsync("#upload");
+        await Assertions.Expect(page.Locator("#upload-status")).ToContainTextAsync("之前已经导入过");
+        // Nothing went anywhere else on the page.
+        foreach (var other in new[] { "#form-status", "#def-status", "#snap-status", "#donors-status", "#close-status" })
+            await Assertions.Expect(page.Locator(other)).ToBeHiddenAsync();
+        await CheckAsync(page, "organiser", "imported");
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 
     [Fact]
-    public async Task The_form_creates_a_campaign_in_Beijing_time_and_yuan_and_shows_the_servers_errors()
+    public async Task Import_errors_name_the_row_as_the_server_numbers_it_beside_the_upload()
     {
-        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
-        var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, Locale = "zh-CN" });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(30_000);
-        await page.GotoAsync(new Uri(app.BaseAddress, "/organiser").ToString());
-        var campaign = TestCampaigns.NewId("form");
-        await page.FillAsync("#key", AppInstance.OrganiserKey);
-        await page.DispatchEventAsync("#key", "change");
-        await page.FillAsync("#campaign", campaign);
-        await page.FillAsync("#f-name", "连云港市红十字会 99 公益日");
-        await page.SelectOptionAsync("#f-event", "99");
-        await page.FillAsync("#f-starts", "2026-09-07T00:00");
-        await page.FillAsync("#f-ends", "2026-09-09T23:59");
-        await page.FillAsync("#f-projects", "weixinyuan, 红十字微心愿, 50000\nxiyifang，爱心洗衣坊助老，30000.5");
-        await page.FillAsync("#f-funds", "aixin, 爱心企业, 1, 20000, 100");
-        await page.ClickAsync("#campaign-form button[type=submit]");
-        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("已保存");
+        var campaign = await CampaignAsync("rows");
+        const string file = "projectId,amount,name\nzaochan,10000,李阿姨\nzaochan,abc,王伯伯\n";
+        // The row number the server gives (Excel's numbering once the API sends it), shown as "第 N 行".
+        var request = App.Organiser(HttpMethod.Post, $"/api/organiser/campaigns/{campaign}/offline-pledges", new StringContent(file, Encoding.UTF8, "text/csv"));
+        request.Headers.AcceptLanguage.Add(new StringWithQualityHeaderValue("zh-CN"));
+        var problem = JsonDocument.Parse(await (await App.Http.SendAsync(request)).Content.ReadAsStringAsync()).RootElement;
+        var (field, messages) = problem.GetProperty("errors").EnumerateObject().Select(p => (p.Name, p.Value)).Single();
+        var row = System.Text.RegularExpressions.Regex.Match(field, @"\d+").Value;
 
-        var c = await app.GetJsonAsync($"/api/campaigns/{campaign}");
-        Assert.Equal("99", c.GetProperty("event").GetString());
-        Assert.Equal(new DateTimeOffset(2026, 9, 6, 16, 0, 0, TimeSpan.Zero), c.GetProperty("startsAt").GetDateTimeOffset());
-        Assert.Equal(3_000_050, c.GetProperty("projects")[1].GetProperty("goal").GetInt64());
-        var fund = c.GetProperty("matchingFunds")[0];
-        Assert.Equal(2_000_000, fund.GetProperty("pool").GetInt64());
-        Assert.Equal(10_000, fund.GetProperty("perPledgeCap").GetInt64());
-
-        // A mistake the server catches is shown as the server says it, naming the field.
-        await page.FillAsync("#f-ends", "2026-09-01T00:00");
-        await page.ClickAsync("#campaign-form button[type=submit]");
-        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("endsAt");
+        var page = await ConsoleAsync(browser, App, campaign, 390, 844);
+        await page.SetInputFilesAsync("#offline-file", Csv(file));
+        await page.ClickAsync("#upload");
+        await Assertions.Expect(page.Locator("#upload-status")).ToContainTextAsync("文件没有导入");
+        await Assertions.Expect(page.Locator("#upload-status li")).ToContainTextAsync($"第 {row} 行");
+        await Assertions.Expect(page.Locator("#upload-status li")).ToContainTextAsync(messages[0].GetString()!);
+        await CheckAsync(page, "organiser", "import-error");
     }
 
     [Fact]
-    public async Task A_file_uploaded_again_is_said_to_be_already_imported()
+    public async Task Closing_shows_one_final_snapshot_row_with_both_formats_and_the_final_checkpoint()
     {
-        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
-        var campaign = TestCampaigns.NewId("offline");
-        (await app.PutCampaignAsync(campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
-        var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 }, Locale = "zh-CN" });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(30_000);
-        await page.GotoAsync(new Uri(app.BaseAddress, "/organiser").ToString());
-        await page.FillAsync("#key", AppInstance.OrganiserKey);
-        await page.DispatchEventAsync("#key", "change");
-        await page.FillAsync("#campaign", campaign);
-        var file = new FilePayload { Name = "线下捐赠.csv", MimeType = "text/csv", Buffer = System.Text.Encoding.UTF8.GetBytes("projectId,amount,name\nzaochan,10000,李阿姨\n") };
+        var campaign = await CampaignAsync("final");
+        await App.PledgeAsync(campaign, new { projectId = "zaochan", amount = 12345, donor = new { name = "钱多多", contact = "13911112222" } });
+        await AppInstance.EventuallyAsync(async () => await (await App.Http.SendAsync(App.Organiser(HttpMethod.Get, $"/api/organiser/campaigns/{campaign}/snapshots"))).Content.ReadAsStringAsync(),
+            s => s.Contains("\"progress\""), what: "a progress snapshot");
 
-        await page.SetInputFilesAsync("#offline-file", file);
-        await page.ClickAsync("#upload");
-        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("已导入 1 笔");
-        await page.SetInputFilesAsync("#offline-file", file);
-        await page.ClickAsync("#upload");
-        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("之前已经导入过");
+        var errors = new List<string>();
+        var page = await ConsoleAsync(browser, App, campaign, errors: errors);
+        await Assertions.Expect(page.Locator("#chart svg")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#final-box")).ToContainTextAsync("活动结项后");
+        await CheckAsync(page, "organiser", "live");
+
+        await page.ClickAsync("#close");
+        await Assertions.Expect(page.Locator("#close-status")).ToContainTextAsync("已提交结束");
+        await Assertions.Expect(page.Locator("#close-status")).ToContainTextAsync("已结项", new() { Timeout = 120_000 });
+
+        // One row, both formats; the checkpoint as final.json records it.
+        await Assertions.Expect(page.Locator(".final-row")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#snapshots")).Not.ToContainTextAsync("结项");
+        var final = await App.Http.SendAsync(App.Organiser(HttpMethod.Get, $"/api/organiser/campaigns/{campaign}/snapshots/final"));
+        var checkpoint = JsonDocument.Parse(await final.Content.ReadAsStringAsync()).RootElement.GetProperty("checkpoint");
+        await Assertions.Expect(page.Locator("#final-checkpoint [data-field=treeSize]")).ToHaveTextAsync("1");
+        await Assertions.Expect(page.Locator("#final-checkpoint [data-field=rootHash]")).ToHaveTextAsync(checkpoint.GetProperty("rootHash").GetString()!);
+        await Assertions.Expect(page.Locator("#final-checkpoint [data-field=keyId]")).ToHaveTextAsync(checkpoint.GetProperty("keyId").GetString()!);
+        await Assertions.Expect(page.Locator("#final-checkpoint [data-field=checkpointTime]")).ToContainTextAsync("北京时间");
+        await CheckAsync(page, "organiser", "finalized");
+
+        var csv = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-csv"));
+        var bytes = await File.ReadAllBytesAsync((await csv.PathAsync())!);
+        Assert.Equal(Encoding.UTF8.GetPreamble(), bytes[..3]);
+        var text = Encoding.UTF8.GetString(bytes[3..]);
+        Assert.Contains("12345", text);
+        Assert.Contains("钱**", text);
+        Assert.DoesNotContain("13911112222", text);
+        var json = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download-json"));
+        Assert.Contains("ledgerSha256", await File.ReadAllTextAsync((await json.PathAsync())!));
+        await Assertions.Expect(page.Locator("#snap-status")).ToContainTextAsync("已下载");
+
+        await page.SetViewportSizeAsync(390, 844);
+        await CheckAsync(page, "organiser", "finalized");
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 }

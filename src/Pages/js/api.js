@@ -1,10 +1,13 @@
+import { lang } from "./i18n.js";
+
 // The API base comes from /config.js, so the pages also work as static files on another host.
 const base = (window.GIVINGDAY_CONFIG?.apiBase ?? "").replace(/\/$/, "");
 
 export const campaignIdFromPath = () => decodeURIComponent(location.pathname.split("/")[2] ?? "");
 
 export async function call(path, { method = "GET", body, headers = {}, key, raw = false } = {}) {
-  const h = { ...headers };
+  // The server words its errors (problem+json) in the page's language.
+  const h = { "Accept-Language": lang === "en" ? "en" : "zh-CN", ...headers };
   if (key) h.Authorization = `Bearer ${key}`;
   if (body !== undefined && !(body instanceof Blob) && typeof body !== "string") { h["Content-Type"] = "application/json"; body = JSON.stringify(body); }
   const response = await fetch(base + path, { method, headers: h, body });

@@ -1,7 +1,7 @@
 import { call, campaignIdFromPath, newKey } from "./api.js";
 import { t, setUpLanguageSwitch } from "./i18n.js";
 import { yuan, parseYuan, percent } from "./money.js";
-import { beijing } from "./time.js";
+import { beijing, countdown } from "./time.js";
 import { verifyPledge } from "./verify.js";
 
 const id = campaignIdFromPath();
@@ -26,7 +26,7 @@ function renderCampaign() {
   for (const control of form.elements) control.disabled = !open;
   const notice = document.getElementById("notice");
   notice.hidden = open;
-  notice.textContent = campaign.status === "draft" ? t("notStarted", { t: beijing(campaign.startsAt) })
+  notice.textContent = campaign.status === "draft" ? upcomingNotice()
     : campaign.status === "finalized" ? t("finalizedNotice") : open ? "" : t("closedNotice");
   const select = document.getElementById("projectId");
   const chosen = select.value || new URLSearchParams(location.search).get("project");
@@ -34,6 +34,13 @@ function renderCampaign() {
   if (chosen && campaign.projects.some(p => p.id === chosen)) select.value = chosen;
   renderProjects();
 }
+
+// An upcoming campaign counts down to its start, and opens the form when it comes.
+const upcomingNotice = () => `${t("notStarted", { t: beijing(campaign.startsAt) })} ${t("startsIn")} ${countdown(Date.parse(campaign.startsAt) - Date.now())}`;
+setInterval(() => {
+  if (campaign?.status !== "draft") return;
+  if (Date.now() >= Date.parse(campaign.startsAt)) load(); else document.getElementById("notice").textContent = upcomingNotice();
+}, 1000);
 
 function renderProjects() {
   const box = document.getElementById("projects");
