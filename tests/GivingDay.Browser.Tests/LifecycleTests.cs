@@ -7,12 +7,9 @@ namespace GivingDay.Browser.Tests;
 /// <summary>The pages in a browser set to en-US in New York: times are shown in Beijing time, and a campaign that has ended
 /// says so, with its form disabled and its board titled as the final result.</summary>
 [Collection("browser")]
-public class LifecycleTests(BrowserFixture fixture) : IAsyncLifetime
+public class LifecycleTests(BrowserFixture fixture, ListeningApp shared) : IClassFixture<ListeningApp>
 {
-    private AppInstance _app = null!;
-
-    public async Task InitializeAsync() => _app = await AppInstance.StartAsync(Azurite.UniquePrefix());
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    private readonly AppInstance _app = shared.App;
 
     private async Task<IPage> OpenAsync(string path, int width = 390, int height = 844)
     {

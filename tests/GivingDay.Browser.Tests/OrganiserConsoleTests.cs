@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using GivingDay.Json;
@@ -35,9 +36,17 @@ public class OrganiserConsoleTests(BrowserFixture fixture)
         await app.PledgeAsync(campaign, new { projectId = "zaochan", amount = 12345, donor = new { name = "钱多多", contact = "13911112222" } });
         await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard"),
             b => b.GetProperty("totals").GetProperty("pledges").GetInt64() == 1, what: "pledge counted");
-        await Task.Delay(2500); // a progress snapshot or two for the chart
+        // A progress snapshot that holds the pledge, for the chart to end on.
+        await AppInstance.EventuallyAsync(async () =>
+        {
+            var list = await (await app.Http.SendAsync(app.Organiser(HttpMethod.Get, $"/api/organiser/campaigns/{campaign}/snapshots"))).Content.ReadFromJsonAsync<JsonElement>();
+            if (list.GetArrayLength() == 0) return 0L;
+            var latest = await (await app.Http.SendAsync(app.Organiser(HttpMethod.Get, $"/api/organiser/campaigns/{campaign}/snapshots/{list[0].GetProperty("name").GetString()}"))).Content.ReadFromJsonAsync<JsonElement>();
+            return latest.GetProperty("totals").GetProperty("total").GetInt64();
+        }, total => total == 12345, what: "a progress snapshot with the pledge");
         await page.ClickAsync("#refresh");
         await Assertions.Expect(page.Locator("#chart svg")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#chart svg")).ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("123\\.45"));
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "organiser-phone.png"), FullPage = true });
 
         await page.ClickAsync("#close");

@@ -8,20 +8,19 @@ namespace GivingDay.Browser.Tests;
 
 /// <summary>The three pages in a real browser against the app on Azurite, in Chinese, with no console errors.</summary>
 [Collection("browser")]
-public class PagesTests(BrowserFixture fixture) : IAsyncLifetime
+public class PagesTests(BrowserFixture fixture, PagesTests.App shared) : IClassFixture<PagesTests.App>, IAsyncLifetime
 {
-    private AppInstance _app = null!;
+    /// <summary>One app for the class; each test has a campaign of its own.</summary>
+    public sealed class App() : SharedApp(new() { ["SnapshotSchedule"] = "*/2 * * * * *" });
+
+    private readonly AppInstance _app = shared.App;
     private string _campaign = null!;
     private readonly List<string> _consoleErrors = [];
 
-    public async Task InitializeAsync()
-    {
-        _app = await AppInstance.StartAsync(Azurite.UniquePrefix(), new() { ["SnapshotSchedule"] = "*/2 * * * * *" });
-        _campaign = TestCampaigns.NewId("demo");
-        (await _app.PutCampaignAsync(_campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 100_000, "1", perPledgeCap: 5000)]))).EnsureSuccessStatusCode();
-    }
+    public async Task InitializeAsync() =>
+        _campaign = await shared.NewCampaignAsync(TestCampaigns.Definition([TestCampaigns.Fund("aixin", 100_000, "1", perPledgeCap: 5000)]), "demo");
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
 
     private async Task<IPage> OpenAsync(string path, int width = 390, int height = 844)
     {
@@ -37,8 +36,8 @@ public class PagesTests(BrowserFixture fixture) : IAsyncLifetime
     private static Task ShotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, name + ".png"), FullPage = true });
 
-    private async Task<long> CountedPledgesAsync() =>
-        (await _app.GetJsonAsync($"/api/campaigns/{_campaign}/leaderboard")).GetProperty("totals").GetProperty("pledges").GetInt64();
+    /// <summary>The campaign's counted pledges as stored now (not the leaderboard's half-second cache).</summary>
+    private async Task<long> CountedPledgesAsync() => (await _app.Get<GivingDay.Totals.LiveTotals>().ReadAsync(_campaign)).State.Totals.Pledges;
 
     [Fact]
     public async Task Giving_on_the_campaign_page_moves_the_live_leaderboard()
@@ -83,9 +82,16 @@ public class PagesTests(BrowserFixture fixture) : IAsyncLifetime
         var page = await OpenAsync($"/c/{_campaign}");
         await Assertions.Expect(page.Locator("#projectId option")).ToHaveCountAsync(3);
         await page.FillAsync("#amount", "20");
+        var (sent, answered) = (0, 0);
+        bool IsGift(IRequest r) => r.Method == "POST" && r.Url.EndsWith($"/campaigns/{_campaign}/pledges", StringComparison.Ordinal);
+        page.Request += (_, r) => { if (IsGift(r)) Interlocked.Increment(ref sent); };
+        page.RequestFinished += (_, r) => { if (IsGift(r)) Interlocked.Increment(ref answered); };
         await page.DblClickAsync("#give");
         await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("已计入", new() { Timeout = 60_000 });
-        await Task.Delay(1500);
+        // Every gift the page sent has been answered, and every pledge stored has been counted: nothing more can come.
+        await AppInstance.EventuallyAsync(() => Task.FromResult((Sent: Volatile.Read(ref sent), Answered: Volatile.Read(ref answered))),
+            n => n.Sent > 0 && n.Answered == n.Sent, what: "every gift the page sent answered");
+        await _app.SettledAsync(_campaign);
         Assert.Equal(1, await CountedPledgesAsync());
         Assert.True(_consoleErrors.Count == 0, string.Join("\n", _consoleErrors));
     }
