@@ -9,6 +9,7 @@ using GivingDay.Snapshots;
 using GivingDay.Storage;
 using GivingDay.Totals;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace GivingDay.Functions;
@@ -21,7 +22,8 @@ public static class Composition
         services.AddSingleton(host);
         services.AddGivingDaySettings();
         services.AddGivingDayTelemetry(configuration, host);
-        services.AddSingleton(TimeProvider.System);
+        // TryAdd: a test may register its own clock (FakeTimeProvider) before this.
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => StorageAccount.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<StorageSetup>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageSetup>());

@@ -4,12 +4,4 @@ namespace GivingDay.Browser.Tests;
 
 /// <summary>One app (on Azurite) per test class, with the snapshot timer ticking every second so the public ledger and
 /// the final snapshot come quickly. Each test makes its own campaigns in it.</summary>
-public sealed class AppFixture : IAsyncLifetime
-{
-    public AppInstance App { get; private set; } = null!;
-
-    public async Task InitializeAsync() =>
-        App = await AppInstance.StartAsync(Azurite.UniquePrefix(), new() { ["SnapshotSchedule"] = "*/1 * * * * *" });
-
-    public async Task DisposeAsync() => await App.DisposeAsync();
-}
+public sealed class AppFixture() : SharedApp(new() { ["SnapshotSchedule"] = "*/1 * * * * *" });

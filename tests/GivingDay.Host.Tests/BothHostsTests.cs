@@ -11,20 +11,16 @@ namespace GivingDay.Host.Tests;
 
 /// <summary>Rate limiting, the organiser key, problem+json and ETag/304 live in the function classes, so both hosts
 /// behave alike: each rule is checked by calling the function class as the Functions worker does (an HttpRequest in,
-/// an IResult out) and over HTTP through the standalone host.</summary>
-public class BothHostsTests : IAsyncLifetime
+/// an IResult out) and over HTTP through the standalone host. One app for the class, a campaign per test; the rate
+/// limit's test has an app of its own, as its subject is the app's per-client state, which a campaign cannot keep apart.</summary>
+public class BothHostsTests(HttpOnlyApp shared) : IClassFixture<HttpOnlyApp>, IAsyncLifetime
 {
-    private AppInstance _app = null!;
+    private AppInstance _app = shared.App;
     private string _campaign = null!;
 
-    public async Task InitializeAsync()
-    {
-        _app = await AppInstance.StartAsync(Azurite.UniquePrefix(), new() { ["RateLimit:PerClientPerSecond"] = "2" }, listeners: false);
-        _campaign = TestCampaigns.NewId("both");
-        (await _app.PutCampaignAsync(_campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
-    }
+    public async Task InitializeAsync() => _campaign = await shared.NewCampaignAsync(hint: "both");
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
 
     private sealed record Answer(int Status, string? ContentType, IHeaderDictionary Headers, string Body)
     {
@@ -76,6 +72,9 @@ public class BothHostsTests : IAsyncLifetime
     [Fact]
     public async Task The_pledge_rate_limit_is_applied_by_the_function_in_both_hosts()
     {
+        // An app with the limit on, on the shared app's storage (so it knows this test's campaign); every call below goes to it.
+        await using var limited = await AppInstance.StartAsync(shared.App.Prefix, new() { ["RateLimit:PerClientPerSecond"] = "2" }, listeners: false);
+        _app = limited;
         // Direct: six pledges at once from one address; the limit is two a second, so some are refused.
         var client = IPAddress.Parse("198.51.100.7");
         var direct = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>

@@ -18,8 +18,13 @@ public class WebJobsTriggerTests
     {
         var logs = new CapturedLogs();
         await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), services: logs.AddTo);
-        var maxDequeueCount = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "host.json")))
-            .RootElement.GetProperty("extensions").GetProperty("queues").GetProperty("maxDequeueCount").GetInt32();
+        var queues = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "host.json"))).RootElement.GetProperty("extensions").GetProperty("queues");
+        var maxDequeueCount = queues.GetProperty("maxDequeueCount").GetInt32();
+        // The WebJobs SDK's queue options are host.json's, with the host's app-setting overrides (AppInstance sets two).
+        var options = app.Get<Microsoft.Extensions.Options.IOptions<Microsoft.Azure.WebJobs.Host.QueuesOptions>>().Value;
+        Assert.Equal((queues.GetProperty("batchSize").GetInt32(), queues.GetProperty("newBatchThreshold").GetInt32(), maxDequeueCount),
+            (options.BatchSize, options.NewBatchThreshold, options.MaxDequeueCount));
+        Assert.Equal((TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(200)), (options.VisibilityTimeout, options.MaxPollingInterval));
         var account = app.Get<StorageAccount>();
         // A batch for a campaign nobody defined: counting it always fails.
         var message = JsonSerializer.Serialize(new PledgeBatchMessage("no-such-campaign", []), GivingDayJson.Options);

@@ -16,7 +16,7 @@ public class DonorListTests(DonorListTests.Gifts fixture) : IClassFixture<DonorL
     private const string Hyperlink = "=HYPERLINK(\"http://e.cn\",\"点我\")";
 
     /// <summary>One app and one campaign with two online gifts (one anonymous) and two offline ones, for the class.</summary>
-    public sealed class Gifts() : AppFixture(listeners: false)
+    public sealed class Gifts() : SharedApp(listeners: false)
     {
         public string Campaign { get; } = TestCampaigns.NewId("donors");
 

@@ -14,7 +14,7 @@ namespace GivingDay.Tests.Api;
 public class ErrorLanguageTests(ErrorLanguageTests.Campaign fixture) : IClassFixture<ErrorLanguageTests.Campaign>
 {
     /// <summary>One app and one live campaign for the class.</summary>
-    public sealed class Campaign() : AppFixture(listeners: false)
+    public sealed class Campaign() : SharedApp(listeners: false)
     {
         public string Id { get; } = TestCampaigns.NewId("lang");
 

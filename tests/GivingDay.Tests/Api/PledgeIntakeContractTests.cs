@@ -10,20 +10,16 @@ using GivingDay.Tests.Infrastructure;
 
 namespace GivingDay.Tests.Api;
 
-/// <summary>Every bad-input case of POST /pledges in api.md: a clear problem+json naming the field, and nothing written.</summary>
-public class PledgeIntakeContractTests : IAsyncLifetime
+/// <summary>Every bad-input case of POST /pledges in api.md: a clear problem+json naming the field, and nothing written.
+/// One app for the class; each test gives to a campaign of its own, so "nothing written" is about that test alone.</summary>
+public class PledgeIntakeContractTests(HttpOnlyApp shared) : IClassFixture<HttpOnlyApp>, IAsyncLifetime
 {
-    private AppInstance _app = null!;
+    private readonly AppInstance _app = shared.App;
     private string _campaign = null!;
 
-    public async Task InitializeAsync()
-    {
-        _app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
-        _campaign = TestCampaigns.NewId();
-        (await _app.PutCampaignAsync(_campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
-    }
+    public async Task InitializeAsync() => _campaign = await shared.NewCampaignAsync();
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
 
     private async Task<int> LedgerRowsAsync(string campaignId)
     {

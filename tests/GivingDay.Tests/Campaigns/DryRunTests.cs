@@ -9,7 +9,7 @@ using GivingDay.Tests.Infrastructure;
 namespace GivingDay.Tests.Campaigns;
 
 /// <summary>PUT ?dryRun=true: the same rules and the same 400s as the real PUT, the changes it would make, nothing written.</summary>
-public class DryRunTests(CountingAppFixture fixture) : IClassFixture<CountingAppFixture>
+public class DryRunTests(ListeningApp fixture) : IClassFixture<ListeningApp>
 {
     private readonly AppInstance _app = fixture.App;
 

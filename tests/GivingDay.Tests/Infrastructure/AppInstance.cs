@@ -90,6 +90,27 @@ public sealed class AppInstance : IAsyncDisposable
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
+    /// <summary>Waits until counting has settled: the pledge queue is empty (messages being processed still count
+    /// there until deleted) and no accepted pledge of the campaign is still listed in an outbox marker. Past that
+    /// nothing more can be counted for it, so what the totals say then is final.</summary>
+    public async Task SettledAsync(string campaignId, TimeSpan? timeout = null)
+    {
+        var account = Get<GivingDay.Storage.StorageAccount>();
+        var queue = account.Queue(GivingDay.Storage.StorageNames.PledgeQueue);
+        await EventuallyAsync(async () => (Queued: (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount,
+                Uncounted: await MarkedPledgesLeftAsync(account, campaignId)),
+            s => s is { Queued: 0, Uncounted: 0 }, timeout, "counting settled");
+    }
+
+    /// <summary>How many pledges outbox markers still list (accepted, not counted).</summary>
+    public static async Task<int> MarkedPledgesLeftAsync(GivingDay.Storage.StorageAccount account, string campaignId)
+    {
+        var n = 0;
+        await foreach (var marker in account.Table(GivingDay.Storage.StorageNames.LedgerTable).QueryAsync<Azure.Data.Tables.TableEntity>(
+            $"PartitionKey eq '{campaignId}' and RowKey ge 'q|' and RowKey lt 'q}}'")) n += GivingDay.Pledges.PledgeRows.MarkedPledges(marker).Count;
+        return n;
+    }
+
     /// <summary>Polls until <paramref name="done"/> holds, up to <paramref name="timeout"/> (generous: CI is slow).</summary>
     public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null, string? what = null)
     {

@@ -7,6 +7,7 @@ using GivingDay.Storage;
 using GivingDay.Tests.Infrastructure;
 using GivingDay.Totals;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using static GivingDay.Tests.Pipeline.PipelineTestKit;
 
 namespace GivingDay.Tests.Pipeline;
@@ -149,6 +150,32 @@ public class IntakeTests
         AssertTotalsMatch(await healthy.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard"), sent);
         Assert.Equal(0, await MarkedPledgesLeftAsync(account, campaign));
         Assert.Equal(0, await healthy.Get<PledgeRedrive>().RequeueStaleAsync(default, olderThan: TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task The_redrive_queues_a_pledge_once_it_has_waited_its_window_by_the_apps_clock()
+    {
+        // Stored, never queued (every enqueue on this instance fails). The re-drive, on another instance, compares a
+        // marker's last change with its app's clock: stopped just after the store, the pledges are young; moved on
+        // past the window (no backlog: PledgeRedrive.LeftFor), they are not.
+        var (app, campaign) = await StartAsync(s => s.AddSingleton(Chaos.Faults(StoragePipelines.IntakeEnqueue, 1.0)));
+        await using var _ = app;
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var healthy = await AppInstance.StartAsync(app.Prefix, services: s => s.AddSingleton<TimeProvider>(clock), listeners: false);
+        await PostAllAsync(app, campaign, Crowd(4, seed: 3));
+        clock.SetUtcNow(DateTimeOffset.UtcNow);
+        var redrive = healthy.Get<PledgeRedrive>();
+
+        Assert.Equal(0, await redrive.RequeueStaleAsync(default));
+        // A few seconds short of the window (storage stamps rows with the real time; this leaves room for the run).
+        clock.Advance(PledgeRedrive.LeftFor - TimeSpan.FromSeconds(5));
+        Assert.Equal(0, await redrive.RequeueStaleAsync(default));
+        Assert.Null((await app.Get<StorageAccount>().Queue(StorageNames.PledgeQueue).PeekMessageAsync()).Value);
+
+        clock.Advance(TimeSpan.FromSeconds(6));
+        Assert.Equal(4, await redrive.RequeueStaleAsync(default));
+        var queued = await DrainAsync(app.Get<StorageAccount>(), 4);
+        Assert.All(queued, m => Assert.Equal(campaign, m.CampaignId));
     }
 
     [Fact]

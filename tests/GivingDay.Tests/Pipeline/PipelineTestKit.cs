@@ -51,29 +51,22 @@ public static class PipelineTestKit
     {
         var queue = account.Queue(StorageNames.PledgeQueue);
         var messages = new List<PledgeBatchMessage>();
-        var until = DateTime.UtcNow.AddSeconds(60);
-        while (messages.Sum(m => m.Pledges.Count) < expectedPledges && DateTime.UtcNow < until)
+        await AppInstance.EventuallyAsync(async () =>
         {
-            var batch = await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5));
-            foreach (var m in batch.Value)
-            {
-                messages.Add(JsonSerializer.Deserialize<PledgeBatchMessage>(m.Body.ToString(), GivingDayJson.Options)!);
-                await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
-            }
-            if (batch.Value.Length == 0) await Task.Delay(100);
-        }
+            while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5))).Value is { Length: > 0 } batch)
+                foreach (var m in batch)
+                {
+                    messages.Add(JsonSerializer.Deserialize<PledgeBatchMessage>(m.Body.ToString(), GivingDayJson.Options)!);
+                    await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+                }
+            return messages.Sum(m => m.Pledges.Count);
+        }, n => n >= expectedPledges, what: $"{expectedPledges} pledges taken off the queue");
         Assert.Equal(expectedPledges, messages.SelectMany(m => m.Pledges).Select(p => p.Id).Distinct().Count());
         return messages;
     }
 
     /// <summary>How many pledges outbox markers still list (accepted, not counted).</summary>
-    public static async Task<int> MarkedPledgesLeftAsync(StorageAccount account, string campaignId)
-    {
-        var n = 0;
-        await foreach (var marker in account.Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(
-            $"PartitionKey eq '{campaignId}' and RowKey ge 'q|' and RowKey lt 'q}}'")) n += PledgeRows.MarkedPledges(marker).Count;
-        return n;
-    }
+    public static Task<int> MarkedPledgesLeftAsync(StorageAccount account, string campaignId) => AppInstance.MarkedPledgesLeftAsync(account, campaignId);
 
     /// <summary>Asserts the leaderboard equals the sums over what was sent: raised, pledges, donors, per project.</summary>
     public static void AssertTotalsMatch(JsonElement board, IReadOnlyList<Sent> sent)
