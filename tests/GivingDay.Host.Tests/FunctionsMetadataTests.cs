@@ -18,10 +18,10 @@ public class FunctionsMetadataTests : IAsyncLifetime
     public async Task InitializeAsync() => _app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    private sealed record Declared(string Name, string Type, string? Route, string[]? Methods, string? Queue, string? Connection, string? Schedule);
+    internal sealed record Declared(string Name, string Type, string? Route, string[]? Methods, string? Queue, string? Connection, string? Schedule);
 
     /// <summary>The Worker SDK writes functions.metadata at build; the function app's build copies it beside this test.</summary>
-    private static List<Declared> Metadata()
+    internal static List<Declared> Metadata()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "functions.metadata");
         Assert.True(File.Exists(path), $"no functions.metadata at {path}: the Worker SDK did not generate it");
@@ -43,7 +43,7 @@ public class FunctionsMetadataTests : IAsyncLifetime
         Assert.Equal(
             ["CloseCampaign", "CountPledges", "FinalizeCampaign", "GetCampaign", "GetLeaderboard", "GetLedgerCheckpoint", "GetLedgerConsistency",
              "GetLedgerEntries", "GetLedgerProof", "GetLedgerPublicKey", "GetMetrics", "GetPledge", "GetSnapshot", "Health", "HealthReady",
-             "ImportOfflinePledges", "ListCampaigns", "ListSnapshots", "PostPledge", "PutCampaign", "RedrivePledges", "SnapshotProgress"],
+             "ImportOfflinePledges", "ListCampaigns", "ListSnapshots", "OpenApiDocument", "PostPledge", "PutCampaign", "RedrivePledges", "SnapshotProgress"],
             names);
         Assert.Contains(Metadata(), f => f is { Name: "PostPledge", Type: "httpTrigger", Route: "campaigns/{campaignId}/pledges" } && f.Methods!.SequenceEqual(["POST"]));
     }
