@@ -1,4 +1,5 @@
 using System.Reflection;
+using GivingDay.Functions;
 using Microsoft.Azure.Functions.Worker;
 
 namespace GivingDay.StandaloneHost;
@@ -9,23 +10,10 @@ public sealed record FunctionClasses(IReadOnlyList<Type> Types, IReadOnlyList<Ht
 {
     public static FunctionClasses In(Assembly assembly)
     {
-        var methods = assembly.GetTypes()
+        var types = assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false })
-            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
-            .Select(m => (Method: m, Function: m.GetCustomAttribute<FunctionAttribute>()))
-            .Where(m => m.Function is not null)
+            .Where(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static).Any(m => m.GetCustomAttribute<FunctionAttribute>() is not null))
             .ToList();
-        var http = methods
-            .Select(m => (m.Method, m.Function, Trigger: m.Method.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).FirstOrDefault(a => a is not null)))
-            .Where(m => m.Trigger is not null)
-            .Select(m => new HttpFunction(m.Function!.Name, m.Method,
-                m.Trigger!.Route ?? m.Function.Name,
-                m.Trigger.Methods?.Select(v => v.ToUpperInvariant()).ToList() ?? ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]))
-            .OrderBy(f => f.Name, StringComparer.Ordinal)
-            .ToList();
-        return new FunctionClasses(methods.Select(m => m.Method.DeclaringType!).Distinct().ToList(), http);
+        return new FunctionClasses(types, HttpFunction.In(assembly));
     }
 }
-
-/// <summary>An HTTP-triggered function: its name, method, route (without the route prefix) and HTTP methods.</summary>
-public sealed record HttpFunction(string Name, MethodInfo Method, string Route, IReadOnlyList<string> Methods);

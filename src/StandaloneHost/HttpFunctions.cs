@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.Azure.Functions.Worker;
+using GivingDay.Functions;
 
 namespace GivingDay.StandaloneHost;
 

@@ -1,5 +1,6 @@
 using GivingDay.Functions;
 using GivingDay.Functions.Http;
+using Scalar.AspNetCore;
 
 namespace GivingDay.StandaloneHost;
 
@@ -34,7 +35,11 @@ public static class StandaloneApp
         var app = builder.Build();
         // As the worker's HttpFailures middleware: an unplanned failure is 500 problem+json with a trace id.
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = context => Problems.Unexpected(context).ExecuteAsync(context) });
-        app.MapHttpFunctions(functions.Http, HostJson.RoutePrefix(app.Configuration));
+        var routePrefix = HostJson.RoutePrefix(app.Configuration);
+        app.MapHttpFunctions(functions.Http, routePrefix);
+        // A browsable reference over the OpenAPI document, which is itself an HTTP function (both hosts serve it).
+        app.MapScalarApiReference("/reference", o => o.WithTitle("GivingDay API")
+            .WithOpenApiRoutePattern(string.IsNullOrEmpty(routePrefix) ? $"/{OpenApiFunctions.Route}" : $"/{routePrefix}/{OpenApiFunctions.Route}"));
         app.MapPages();
         return app;
     }

@@ -15,10 +15,10 @@ public class FunctionsMetadataTests(HttpOnlyApp shared) : IClassFixture<HttpOnly
 {
     private readonly AppInstance _app = shared.App;
 
-    private sealed record Declared(string Name, string Type, string? Route, string[]? Methods, string? Queue, string? Connection, string? Schedule);
+    internal sealed record Declared(string Name, string Type, string? Route, string[]? Methods, string? Queue, string? Connection, string? Schedule);
 
     /// <summary>The Worker SDK writes functions.metadata at build; the function app's build copies it beside this test.</summary>
-    private static List<Declared> Metadata()
+    internal static List<Declared> Metadata()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "functions.metadata");
         Assert.True(File.Exists(path), $"no functions.metadata at {path}: the Worker SDK did not generate it");

@@ -15,6 +15,8 @@ namespace GivingDay.Functions.Http;
 public sealed class CampaignFunctions(CampaignStore campaigns, LiveTotals totals, LedgerReader ledger, TimeProvider clock)
 {
     [Function(nameof(ListCampaigns))]
+    [EndpointSummary("The campaigns, live ones first, then the latest")]
+    [Answer<List<CampaignSummaryView>>(200, "Every campaign.")]
     public async Task<IResult> ListCampaigns([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns")] HttpRequest request, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -25,6 +27,9 @@ public sealed class CampaignFunctions(CampaignStore campaigns, LiveTotals totals
     }
 
     [Function(nameof(GetCampaign))]
+    [EndpointSummary("A campaign: its projects, matching funds, limits and latest ledger checkpoint")]
+    [Answer<CampaignView>(200, "The campaign.")]
+    [Problem(404, "No such campaign.")]
     public async Task<IResult> GetCampaign(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns/{campaignId}")] HttpRequest request, string campaignId, CancellationToken ct)
     {
@@ -44,6 +49,13 @@ public sealed class CampaignFunctions(CampaignStore campaigns, LiveTotals totals
     /// <summary>Served from the instance's cached totals; the ETag changes only when the totals or the definition do,
     /// so pollers that send If-None-Match get 304 with no body.</summary>
     [Function(nameof(GetLeaderboard))]
+    [EndpointSummary("The live leaderboard: totals, projects ranked, funds' remaining pools, recent gifts")]
+    [Query<string>("by", "Rank projects by total (the default) or by donors; ties go to the other, then to the project id.", Allowed = ["total", "donors"])]
+    [Header("If-None-Match", "The ETag of a copy already held: 304 while it is current.")]
+    [Answer<LeaderboardView>(200, "The leaderboard.", Headers = ["ETag", "Cache-Control"])]
+    [Answer(304, "The copy named by If-None-Match is current.", Headers = ["ETag"])]
+    [Problem(400, "by is neither total nor donors.", NamesFields = true)]
+    [Problem(404, "No such campaign.")]
     public async Task<IResult> GetLeaderboard(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns/{campaignId}/leaderboard")] HttpRequest request, string campaignId, CancellationToken ct)
     {

@@ -12,6 +12,13 @@ namespace GivingDay.Functions.Http;
 public sealed class LedgerFunctions(LedgerReader reader, CheckpointSigner signer)
 {
     [Function(nameof(GetLedgerCheckpoint))]
+    [EndpointSummary("A signed checkpoint of the campaign's public ledger: the latest, or the one at a tree size")]
+    [Query<long>("treeSize", "The checkpoint at this tree size (cached for good); the latest without it.")]
+    [Header("If-None-Match", "The ETag of a copy already held: 304 while it is current.")]
+    [Answer<Checkpoint>(200, "The checkpoint.", Headers = ["ETag", "Cache-Control"])]
+    [Answer(304, "The copy named by If-None-Match is current.", Headers = ["ETag"])]
+    [Problem(400, "A size is not a whole number (named), or is outside the published ledger.")]
+    [Problem(404, "Not sequenced yet: no checkpoint (at that size), or no such pledge in the ledger.")]
     public async Task<IResult> GetLedgerCheckpoint(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.Checkpoint)] HttpRequest request, string campaignId, CancellationToken ct)
     {
@@ -25,6 +32,12 @@ public sealed class LedgerFunctions(LedgerReader reader, CheckpointSigner signer
     }
 
     [Function(nameof(GetLedgerEntries))]
+    [EndpointSummary("A page of ledger entries [start, end)")]
+    [Query<long>("start", "The first index (default 0).")]
+    [Query<long>("end", "The index after the last (default: a full page).")]
+    [Answer<LedgerEntriesPage>(200, "The entries; next is where the next page starts.")]
+    [Problem(400, "A size is not a whole number (named), or is outside the published ledger.")]
+    [Problem(404, "Not sequenced yet: no checkpoint (at that size), or no such pledge in the ledger.")]
     public async Task<IResult> GetLedgerEntries(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.Entries)] HttpRequest request, string campaignId, CancellationToken ct)
     {
@@ -33,6 +46,12 @@ public sealed class LedgerFunctions(LedgerReader reader, CheckpointSigner signer
     }
 
     [Function(nameof(GetLedgerProof))]
+    [EndpointSummary("A pledge's inclusion proof (RFC 6962 audit path)")]
+    [Query<string>("pledgeId", "The pledge.", Required = true)]
+    [Query<long>("treeSize", "Against the checkpoint of this tree size (default the latest).")]
+    [Answer<InclusionProofView>(200, "The proof.")]
+    [Problem(400, "A size is not a whole number (named), or is outside the published ledger.")]
+    [Problem(404, "Not sequenced yet: no checkpoint (at that size), or no such pledge in the ledger.")]
     public async Task<IResult> GetLedgerProof(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.Proof)] HttpRequest request, string campaignId, CancellationToken ct)
     {
@@ -42,6 +61,12 @@ public sealed class LedgerFunctions(LedgerReader reader, CheckpointSigner signer
     }
 
     [Function(nameof(GetLedgerConsistency))]
+    [EndpointSummary("A consistency proof between two tree sizes (RFC 6962)")]
+    [Query<long>("first", "The smaller tree size.", Required = true)]
+    [Query<long>("second", "The larger tree size.", Required = true)]
+    [Answer<ConsistencyProofView>(200, "The proof.")]
+    [Problem(400, "A size is not a whole number (named), or is outside the published ledger.")]
+    [Problem(404, "Not sequenced yet: no checkpoint (at that size), or no such pledge in the ledger.")]
     public async Task<IResult> GetLedgerConsistency(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.Consistency)] HttpRequest request, string campaignId, CancellationToken ct)
     {
@@ -52,6 +77,8 @@ public sealed class LedgerFunctions(LedgerReader reader, CheckpointSigner signer
     }
 
     [Function(nameof(GetLedgerPublicKey))]
+    [EndpointSummary("The public key that checkpoints are signed with")]
+    [Answer<LedgerPublicKey>(200, "The key.")]
     public async Task<IResult> GetLedgerPublicKey(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = LedgerRoutes.PublicKey)] HttpRequest request, CancellationToken ct) =>
         Json(await signer.PublicKeyAsync(ct));

@@ -12,6 +12,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace GivingDay.Functions.Http;
 
 /// <summary>The organiser routes. Each one first checks the organiser key.</summary>
+[RequiresOrganiserKey]
 public sealed partial class OrganiserFunctions(
     OrganiserKey organiserKey, CampaignStore campaigns, CampaignEditor editor, CampaignClosing closing, LiveTotals totals,
     SnapshotStore snapshots, OfflineImport import, DonorList donors, ClientAddress clients, StorageCallCounter calls, TimeProvider clock)
@@ -19,6 +20,13 @@ public sealed partial class OrganiserFunctions(
     /// <summary>Creates or replaces a definition; with <c>?dryRun=true</c> every rule is checked alike and what would change
     /// is answered, nothing written.</summary>
     [Function(nameof(PutCampaign))]
+    [EndpointSummary("Define a campaign, or change it (a change must keep what has been matched)")]
+    [Body<CampaignBody>("The campaign definition.")]
+    [Answer<CampaignView>(201, "Defined.", Headers = ["Location"])]
+    [Answer<CampaignView>(200, "Changed.")]
+    [Problem(400, "Invalid fields, each named; or a change that conflicts with what has been matched.", NamesFields = true)]
+    [Problem(409, "The campaign is closed, or someone changed it at the same moment.")]
+    [Problem(415, "The body is not application/json (Content-Type named).", NamesFields = true)]
     public async Task<IResult> PutCampaign(
         [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "organiser/campaigns/{campaignId}")] HttpRequest request, string campaignId, CancellationToken ct)
     {
@@ -52,6 +60,10 @@ public sealed partial class OrganiserFunctions(
 
     /// <summary>Stops intake at once; the final snapshot follows through the campaign-close queue. Closing again is harmless.</summary>
     [Function(nameof(CloseCampaign))]
+    [EndpointSummary("Close a campaign: intake stops at once, the final snapshot follows")]
+    [Answer<ClosingView>(202, "Closed; Location is where the final snapshot will be.", Headers = ["Location"])]
+    [Problem(404, "No such campaign.")]
+    [Problem(409, "Someone changed the campaign at the same moment.")]
     public async Task<IResult> CloseCampaign(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "organiser/campaigns/{campaignId}/close")] HttpRequest request, string campaignId, CancellationToken ct)
     {
@@ -61,12 +73,15 @@ public sealed partial class OrganiserFunctions(
         catch (ConcurrentCampaignChangeException) { return ChangedConcurrently(); }
         if (closed is null) return Problems.CampaignNotFound(campaignId);
         return TypedResults.Accepted($"/api/organiser/campaigns/{campaignId}/snapshots/final",
-            new { campaignId, status = closed.FinalizedAt is null ? "closing" : "finalized", closedAt = closed.ClosedAt });
+            new ClosingView(campaignId, closed.FinalizedAt is null ? "closing" : "finalized", closed.ClosedAt));
     }
 
     private static Problem ChangedConcurrently() => Problems.Of(409, "campaign.changed_concurrently");
 
     [Function(nameof(ListSnapshots))]
+    [EndpointSummary("The campaign's snapshots: progress ones by their stamp, and the final one")]
+    [Answer<IReadOnlyList<SnapshotInfo>>(200, "The snapshots.")]
+    [Problem(404, "No such campaign.")]
     public async Task<IResult> ListSnapshots(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/campaigns/{campaignId}/snapshots")] HttpRequest request, string campaignId, CancellationToken ct)
     {
@@ -80,6 +95,13 @@ public sealed partial class OrganiserFunctions(
 
     /// <summary>"final" (JSON, or the ledger with ?format=csv) or a progress snapshot by its stamp, streamed from Blob Storage.</summary>
     [Function(nameof(GetSnapshot))]
+    [EndpointSummary("A snapshot: final (JSON, or the ledger as CSV) or a progress one by its stamp (yyyyMMddTHHmmssZ)")]
+    [Query<string>("format", "json (the default), or csv for the final ledger.", Allowed = ["json", "csv"])]
+    [Answer<FinalSnapshot.Summary>(200, "final: the final figures and the ledger's SHA-256.")]
+    [Answer<ProgressSnapshot>(200, "A progress snapshot.")]
+    [Answer<string>(200, "final?format=csv: the ledger, one row per gift.", ContentType = "text/csv")]
+    [Problem(400, "format is neither json nor csv, or csv is asked of a progress snapshot.", NamesFields = true)]
+    [Problem(404, "No such snapshot; the final one is written once the campaign is closed and counted.")]
     public async Task<IResult> GetSnapshot(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/campaigns/{campaignId}/snapshots/{name}")] HttpRequest request,
         string campaignId, string name, CancellationToken ct)
@@ -98,6 +120,15 @@ public sealed partial class OrganiserFunctions(
     }
 
     [Function(nameof(ImportOfflinePledges))]
+    [EndpointSummary("Import gifts received offline; the same file again adds nothing")]
+    [Body<List<OfflinePledgeRow>>("The gifts, one row each, as JSON or as CSV with a header row naming the columns.")]
+    [Body<string>("The gifts, one row each, as JSON or as CSV with a header row naming the columns.", ContentType = "text/csv")]
+    [Answer<OfflineImport.Result>(200, "Imported; or, alreadyImported, the same file was imported before and nothing was added.")]
+    [Problem(400, "Rows that are invalid, each named with its row number; the file was not imported.", NamesFields = true)]
+    [Problem(404, "No such campaign.")]
+    [Problem(409, "The campaign is closed.")]
+    [Problem(413, "The file is over 1 MiB.")]
+    [Problem(415, "The body is neither text/csv nor application/json (Content-Type named).", NamesFields = true)]
     public async Task<IResult> ImportOfflinePledges(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "organiser/campaigns/{campaignId}/offline-pledges")] HttpRequest request,
         string campaignId, CancellationToken ct)
@@ -164,6 +195,8 @@ public sealed partial class OrganiserFunctions(
 
     /// <summary>This instance's storage calls, for the benchmark's calls per pledge.</summary>
     [Function(nameof(GetMetrics))]
+    [EndpointSummary("This instance's storage calls")]
+    [Answer<object>(200, "The count.")]
     public IResult GetMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/metrics")] HttpRequest request) =>
         organiserKey.Reject(request) ?? (IResult)TypedResults.Ok(new { storageCalls = calls.Calls });
 }

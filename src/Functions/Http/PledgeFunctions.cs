@@ -23,6 +23,17 @@ public sealed partial class PledgeFunctions(
     private static partial Regex IdempotencyKeyPattern();
 
     [Function(nameof(PostPledge))]
+    [EndpointSummary("Give: a pledge to one of the campaign's projects")]
+    [Header("Idempotency-Key", "1–64 characters of A-Z, a-z, 0-9, '_' and '-'. The same key and body again get the same answer; without a key a retried request may give twice.")]
+    [Body<PledgeBody>("A pledge.")]
+    [Answer<PledgeAcceptedView>(202, "Accepted and durably stored; counted shortly (follow statusUrl, also in Location).", Headers = ["Location"])]
+    [Problem(400, "Invalid fields (an unknown project among them) or an invalid Idempotency-Key, each named.", NamesFields = true)]
+    [Problem(404, "No such campaign; or an unknown project when every other field is valid (named).")]
+    [Problem(409, "The campaign is not open (not started, ended or closed), or a request with this Idempotency-Key is in flight.")]
+    [Problem(413, "The body is over 4 KiB.")]
+    [Problem(415, "The body is not application/json (Content-Type named).", NamesFields = true)]
+    [Problem(422, "This Idempotency-Key was used with a different body.")]
+    [Problem(429, "This client sent too many pledges in a second.", Headers = ["Retry-After"])]
     public async Task<IResult> PostPledge(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "campaigns/{campaignId}/pledges")] HttpRequest request, string campaignId, CancellationToken ct)
     {
@@ -78,6 +89,9 @@ public sealed partial class PledgeFunctions(
     }
 
     [Function(nameof(GetPledge))]
+    [EndpointSummary("A pledge's status: accepted, then counted with its match; once sequenced, where its ledger proof is")]
+    [Answer<PledgeStatusView>(200, "The pledge.")]
+    [Problem(404, "No such pledge in this campaign.")]
     public async Task<IResult> GetPledge(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns/{campaignId}/pledges/{pledgeId}")] HttpRequest request,
         string campaignId, string pledgeId, CancellationToken ct)

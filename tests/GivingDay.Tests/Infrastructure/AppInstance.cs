@@ -30,7 +30,8 @@ public sealed class AppInstance : IAsyncDisposable
         App = app; Prefix = prefix;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
-        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        // Every exchange is checked against the OpenAPI document: each API test proves the document as well.
+        Http = new HttpClient(new ContractCheck(OpenApiContract.Api)) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public static async Task<AppInstance> StartAsync(string prefix, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, bool listeners = true, string[]? args = null)
