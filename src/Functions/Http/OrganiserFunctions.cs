@@ -22,8 +22,10 @@ public sealed partial class OrganiserFunctions(
     [Function(nameof(PutCampaign))]
     [EndpointSummary("Define a campaign, or change it (a change must keep what has been matched)")]
     [Body<CampaignBody>("The campaign definition.")]
+    [Query<bool>("dryRun", "true: check every rule alike and answer what would change, writing nothing.")]
     [Answer<CampaignView>(201, "Defined.", Headers = ["Location"])]
     [Answer<CampaignView>(200, "Changed.")]
+    [Answer<CampaignDryRunView>(200, "dryRun=true: what would change; nothing was written.")]
     [Problem(400, "Invalid fields, each named; or a change that conflicts with what has been matched.", NamesFields = true)]
     [Problem(409, "The campaign is closed, or someone changed it at the same moment.")]
     [Problem(415, "The body is not application/json (Content-Type named).", NamesFields = true)]
@@ -153,6 +155,13 @@ public sealed partial class OrganiserFunctions(
     /// <summary>The donor list for thank-you letters and receipts (JSON, or ?format=csv for Excel). Full names are personal
     /// data: X-Organiser-Name must say who downloads, and every download is logged before the list is answered.</summary>
     [Function(nameof(GetDonors))]
+    [EndpointSummary("The donor list for thank-you letters and receipts: full display names, never contacts; every download logged")]
+    [Query<string>("format", "json (the default), or csv for Excel.", Allowed = ["json", "csv"])]
+    [Header(OrganiserNameHeader, "Who downloads (1–100 characters; percent-encoded UTF-8 for non-ASCII names).", Required = true)]
+    [Answer<DonorListView>(200, "The gifts with their donors' names as given.")]
+    [Answer<string>(200, "format=csv: the list for Excel (UTF-8 with BOM, Chinese headers).", ContentType = "text/csv")]
+    [Problem(400, "format is neither json nor csv, or X-Organiser-Name is missing.", NamesFields = true)]
+    [Problem(404, "No such campaign.")]
     public async Task<IResult> GetDonors(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/campaigns/{campaignId}/donors")] HttpRequest request, string campaignId, CancellationToken ct)
     {
@@ -172,6 +181,9 @@ public sealed partial class OrganiserFunctions(
     }
 
     [Function(nameof(ListDonorDownloads))]
+    [EndpointSummary("Who downloaded the donor list, when, in which format, how many rows, from where")]
+    [Answer<DonorDownloadsView>(200, "Every download of the list.")]
+    [Problem(404, "No such campaign.")]
     public async Task<IResult> ListDonorDownloads(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/campaigns/{campaignId}/donors/downloads")] HttpRequest request, string campaignId, CancellationToken ct)
     {

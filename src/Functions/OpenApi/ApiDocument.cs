@@ -211,6 +211,31 @@ public static partial class ApiDocument
             return new JsonObject { ["$ref"] = $"#/components/schemas/{name}" };
         }
 
+        /// <summary>The exporter points a type's second use at its first with a $ref relative to the schema's own root
+        /// ("#/properties/errors/additionalProperties"), which means nothing once the schema sits under components:
+        /// such a $ref is replaced by a copy of what it points at.</summary>
+        private static JsonObject Inlined(JsonObject root)
+        {
+            JsonNode? Target(string pointer) => pointer.Split('/').Skip(1)
+                .Aggregate((JsonNode?)root, (node, step) => node?[step.Replace("~1", "/").Replace("~0", "~")]);
+            void Walk(JsonNode? node)
+            {
+                if (node is JsonObject o)
+                {
+                    if (o["$ref"] is JsonValue r && r.GetValue<string>() is var target && target.StartsWith("#/", StringComparison.Ordinal))
+                    {
+                        var copy = Target(target)?.DeepClone() as JsonObject ?? throw new InvalidOperationException($"schema $ref {target} points nowhere");
+                        o.Remove("$ref");
+                        foreach (var (key, value) in copy) o[key] = value?.DeepClone();
+                    }
+                    foreach (var (_, child) in o.ToList()) Walk(child);
+                }
+                else if (node is JsonArray a) foreach (var child in a.ToList()) Walk(child);
+            }
+            Walk(root);
+            return root;
+        }
+
         private static JsonObject Export(Type type, bool strict)
         {
             var schema = JsonSchemaExporter.GetJsonSchemaAsNode(strict ? StrictOptions : LenientOptions, type, new JsonSchemaExporterOptions
@@ -218,7 +243,7 @@ public static partial class ApiDocument
                 TreatNullObliviousAsNonNullable = true,
                 TransformSchemaNode = (context, node) => Transform(context, node, strict),
             });
-            return schema as JsonObject ?? throw new InvalidOperationException($"{type}: no schema object");
+            return Inlined(schema as JsonObject ?? throw new InvalidOperationException($"{type}: no schema object"));
         }
 
         private static JsonNode Transform(JsonSchemaExporterContext context, JsonNode node, bool strict)
@@ -260,6 +285,8 @@ public sealed record ProblemJson(
     string Title,
     int Status,
     string Detail,
+    [property: Description("Stable code of the problem (docs/api.md lists them); the texts follow Accept-Language, the codes do not.")] string Code,
+    [property: Description("Field → stable codes, beside errors, with the same keys.")] IReadOnlyDictionary<string, string[]>? Codes = null,
     [property: Description("A URI naming the kind of problem (set for the common statuses).")] string? Type = null,
     [property: Description("Field (dotted path, or the header or parameter) → what is wrong with it.")] IReadOnlyDictionary<string, string[]>? Errors = null,
     [property: Description("On a 500: the id to quote.")] string? TraceId = null);
@@ -270,5 +297,7 @@ public sealed record ValidationProblemJson(
     string Title,
     int Status,
     string Detail,
-    [property: Description("Field (dotted path, or the header or parameter) → what is wrong with it.")] IReadOnlyDictionary<string, string[]> Errors,
+    [property: Description("Stable code of the problem (docs/api.md lists them).")] string Code,
+    [property: Description("Field (dotted path, or the header or parameter) → what is wrong with it, in the request's language.")] IReadOnlyDictionary<string, string[]> Errors,
+    [property: Description("Field → stable codes (e.g. amount.out_of_range), with the same keys as errors.")] IReadOnlyDictionary<string, string[]> Codes,
     string? Type = null);

@@ -68,7 +68,7 @@ public sealed class HeaderAttribute(string name, string description) : Attribute
     public string Name { get; } = name;
     public string Description { get; } = description;
     public Type Type => typeof(string);
-    public bool Required => false;
+    public bool Required { get; init; }
     public string[] Allowed => [];
     string IParameterAttribute.In => "header";
 }

@@ -18,20 +18,27 @@ public sealed class CampaignStore(StorageAccount account, ResiliencePipelineProv
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
 
     private readonly TableClient _table = account.Table(StorageNames.CampaignsTable);
-    private readonly ConcurrentDictionary<string, (Campaign? Campaign, DateTimeOffset At)> _cache = new();
+    // One read per campaign per CacheFor, however many requests ask at once: a poll storm on an expired entry shares
+    // the read that the first of them started (the Lazy keeps AddOrUpdate's losing factories from reading too).
+    private readonly ConcurrentDictionary<string, (Lazy<Task<Campaign?>> Read, DateTimeOffset At)> _cache = new();
 
     public async Task<Campaign?> GetAsync(string id, CancellationToken ct, bool fresh = false)
     {
         var now = clock.GetUtcNow();
-        if (!fresh && _cache.TryGetValue(id, out var hit) && now - hit.At < CacheFor) return hit.Campaign;
-        var campaign = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async token =>
+        var entry = _cache.AddOrUpdate(id,
+            _ => (new Lazy<Task<Campaign?>>(() => ReadAsync(id)), now),
+            (_, old) => !fresh && now - old.At < CacheFor && !old.Read.Value.IsFaulted && !old.Read.Value.IsCanceled
+                ? old : (new Lazy<Task<Campaign?>>(() => ReadAsync(id)), now));
+        return await entry.Read.Value.WaitAsync(ct);
+    }
+
+    // Shared by every caller of one cache entry, so no caller's cancellation may end it.
+    private Task<Campaign?> ReadAsync(string id) =>
+        pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async token =>
         {
             var row = await _table.GetEntityIfExistsAsync<TableEntity>(Partition, id, cancellationToken: token);
             return row.HasValue ? FromRow(row.Value!) : null;
-        }, ct);
-        _cache[id] = (campaign, now);
-        return campaign;
-    }
+        }, CancellationToken.None).AsTask();
 
     public async Task<IReadOnlyList<Campaign>> ListAsync(CancellationToken ct) =>
         await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async token =>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using GivingDay.Campaigns;
 using GivingDay.Storage;
 using GivingDay.Tests.Infrastructure;
 using GivingDay.Tests.Pipeline;
@@ -104,6 +105,10 @@ public class LeaderboardAndCampaignTests
         // At its end the totals are stale (the campaign's definition is cached longer): one read, shared by every poll.
         clock.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal(1, await ReadsFor200PollsAsync());
+        Assert.Equal(0, await ReadsFor200PollsAsync());
+        // Once the definition is stale too: one read of it and one of the totals, however many polls find them stale at once.
+        clock.Advance(CampaignStore.CacheFor);
+        Assert.Equal(2, await ReadsFor200PollsAsync());
         Assert.Equal(0, await ReadsFor200PollsAsync());
     }
 
