@@ -41,7 +41,7 @@ public static class Composition
         services.AddSingleton<OfflineImport>();
         services.AddLedger();
         services.AddSingleton<OrganiserKey>();
-        services.AddSingleton<ClientAddress>();
+        services.AddForwardedHeaders(host);
         services.AddSingleton<PledgeRateLimit>();
         services.AddHealthChecks().AddStorageChecks();
         services.ConfigureHttpJsonOptions(o => GivingDayJson.Configure(o.SerializerOptions));

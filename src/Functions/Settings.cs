@@ -17,6 +17,18 @@ public sealed class HashingOptions
     public string? DonorKey { get; set; }
 }
 
+/// <summary>The proxies in front of the app whose X-Forwarded-For is believed (app settings ForwardedHeaders__KnownProxies,
+/// addresses, and ForwardedHeaders__KnownNetworks, CIDR networks; comma-separated). Neither set: loopback only.</summary>
+public sealed class ProxyOptions
+{
+    public const string Section = "ForwardedHeaders";
+    public string? KnownProxies { get; set; }
+    public string? KnownNetworks { get; set; }
+
+    public static string[] List(string? setting) =>
+        (setting ?? "").Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
 /// <summary>Settings read once, as typed options, and checked when the host starts: outside Development a missing secret
 /// stops the start with a message naming the app setting, instead of every organiser call answering 401 or donors
 /// being hashed with a key anyone can read in this repository.</summary>
@@ -31,6 +43,12 @@ public static class Settings
         services.AddOptions<HashingOptions>().BindConfiguration(HashingOptions.Section)
             .Validate<IHostEnvironment>((o, env) => !string.IsNullOrWhiteSpace(o.DonorKey) || env.IsDevelopment(),
                 "The app setting Hashing__DonorKey (Hashing:DonorKey) is required outside Development: donor contacts are hashed with it.")
+            .ValidateOnStart();
+        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section)
+            .Validate(o => ProxyOptions.List(o.KnownProxies).All(a => System.Net.IPAddress.TryParse(a, out _)),
+                "The app setting ForwardedHeaders__KnownProxies must list IP addresses, comma-separated.")
+            .Validate(o => ProxyOptions.List(o.KnownNetworks).All(n => System.Net.IPNetwork.TryParse(n, out _)),
+                "The app setting ForwardedHeaders__KnownNetworks must list CIDR networks (such as 10.0.0.0/8), comma-separated.")
             .ValidateOnStart();
         return services;
     }

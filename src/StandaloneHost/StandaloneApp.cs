@@ -32,6 +32,8 @@ public static class StandaloneApp
         if (builder.Configuration.GetValue(TriggersSetting, true)) builder.AddWebJobsTriggers();
 
         var app = builder.Build();
+        // First, as in the worker's ASP.NET Core integration: the client's address from a known proxy's X-Forwarded-For.
+        app.UseForwardedHeaders();
         // As the worker's HttpFailures middleware: an unplanned failure is 500 problem+json with a trace id.
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = context => Problems.Unexpected(context).ExecuteAsync(context) });
         app.MapHttpFunctions(functions.Http, HostJson.RoutePrefix(app.Configuration));

@@ -80,6 +80,16 @@ public class SettingsAtStartTests
         Assert.Contains(appSetting, failure.Message);
     }
 
+    [Theory]
+    [InlineData("ForwardedHeaders:KnownProxies", "10.0.0.300", "ForwardedHeaders__KnownProxies")]
+    [InlineData("ForwardedHeaders:KnownNetworks", "10.0.0.0/99", "ForwardedHeaders__KnownNetworks")]
+    public async Task A_start_with_a_malformed_setting_fails_naming_the_setting(string setting, string value, string appSetting)
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() =>
+            AppInstance.StartAsync(Azurite.UniquePrefix(), new() { [setting] = value }, listeners: false));
+        Assert.Contains(appSetting, failure.Message);
+    }
+
     [Fact]
     public async Task In_development_the_app_starts_without_the_secrets()
     {
