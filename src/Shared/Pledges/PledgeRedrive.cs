@@ -39,7 +39,7 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
         {
             stale.Clear();
             // A scan over all campaigns' markers; markers live only until counted, so it stays small.
-            var filter = $"RowKey ge '{LedgerKeys.MarkerPrefix}' and RowKey lt 'q}}' and Timestamp lt datetime'{before.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}'";
+            var filter = TableClient.CreateQueryFilter($"RowKey ge {LedgerKeys.MarkerPrefix} and RowKey lt {"q}"} and Timestamp lt {before}");
             await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "Pledges"], cancellationToken: t))
                 stale.Add(row);
         }, ct);

@@ -437,9 +437,10 @@ public sealed class TotalsProjector(
         // Several donors' ranges per query: far fewer queries than one per donor.
         await Parallel.ForEachAsync(byDonor.Chunk(ActivityDonorsPerQuery), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (group, token) =>
         {
-            var ranges = group.Select(d =>
-                $"(RowKey ge '{Escape(LedgerKeys.ActivityFrom(d.Key, d.Min(p => p.AcceptedAt) - MatchingRules.VelocityWindow))}' and RowKey lt '{Escape(LedgerKeys.ActivityEnd(d.Key))}')");
-            var filter = $"PartitionKey eq '{Escape(campaign.Id)}' and (" + string.Join(" or ", ranges) + ")";
+            // Each piece from the SDK's filter helper, which quotes and escapes the values.
+            var ranges = group.Select(d => TableClient.CreateQueryFilter(
+                $"(RowKey ge {LedgerKeys.ActivityFrom(d.Key, d.Min(p => p.AcceptedAt) - MatchingRules.VelocityWindow)} and RowKey lt {LedgerKeys.ActivityEnd(d.Key)})"));
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {campaign.Id}") + " and (" + string.Join(" or ", ranges) + ")";
             var found = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
             await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
             {
@@ -455,6 +456,4 @@ public sealed class TotalsProjector(
         });
         return result;
     }
-
-    private static string Escape(string s) => s.Replace("'", "''");
 }

@@ -71,7 +71,7 @@ public static class PipelineTestKit
     {
         var n = 0;
         await foreach (var marker in account.Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(
-            $"PartitionKey eq '{campaignId}' and RowKey ge 'q|' and RowKey lt 'q}}'")) n += PledgeRows.MarkedPledges(marker).Count;
+            TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {"q|"} and RowKey lt {"q}"}"))) n += PledgeRows.MarkedPledges(marker).Count;
         return n;
     }
 

@@ -57,7 +57,7 @@ public class ProgressAndOfflineTests
         Assert.True(errors.TryGetProperty("row 2: amount", out _), errors.ToString());
         Assert.True(errors.TryGetProperty("row 3: projectId", out _), errors.ToString());
         var rows = 0;
-        await foreach (var r in app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>($"PartitionKey eq '{campaign}'"))
+        await foreach (var r in app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {campaign}")))
             if (r.RowKey != "state") rows++;
         Assert.Equal(0, rows);
 
