@@ -26,7 +26,7 @@ public static class Composition
         services.AddSingleton<StorageSetup>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageSetup>());
         services.AddSingleton<StorageCallCounter>();
-        services.AddSingleton(sp => StoragePipelines.Create(sp.GetServices<PipelineDecorator>()));
+        services.AddStoragePipelines();
         services.AddSingleton(sp => new DonorIdentity(sp.GetRequiredService<IOptions<HashingOptions>>().Value.DonorKey, sp.GetRequiredService<ILogger<DonorIdentity>>()));
         services.AddSingleton<CampaignStore>();
         services.AddSingleton<CampaignEditor>();
