@@ -9,6 +9,7 @@ using GivingDay.Snapshots;
 using GivingDay.Storage;
 using GivingDay.Totals;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace GivingDay.Functions;
@@ -27,7 +28,7 @@ public static class Composition
         services.AddHostedService(sp => sp.GetRequiredService<StorageSetup>());
         services.AddSingleton<StorageCallCounter>();
         services.AddStoragePipelines();
-        services.AddSingleton(sp => new DonorIdentity(sp.GetRequiredService<IOptions<HashingOptions>>().Value.DonorKey, sp.GetRequiredService<ILogger<DonorIdentity>>()));
+        services.AddSingleton(sp => new DonorIdentity(sp.GetRequiredService<IOptions<HashingOptions>>().Value.DonorKey, sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ILogger<DonorIdentity>>()));
         services.AddSingleton<CampaignStore>();
         services.AddSingleton<CampaignEditor>();
         services.AddSingleton<CampaignClosing>();

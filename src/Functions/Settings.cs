@@ -1,3 +1,5 @@
+using GivingDay.Ledger;
+using GivingDay.Pledges;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +17,13 @@ public sealed class HashingOptions
 {
     public const string Section = "Hashing";
     public string? DonorKey { get; set; }
+}
+
+/// <summary>Pledges per client address per second (app setting RateLimit__PerClientPerSecond; 0 turns the limit off).</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimit";
+    public int PerClientPerSecond { get; set; } = 20;
 }
 
 /// <summary>The proxies in front of the app whose X-Forwarded-For is believed (app settings ForwardedHeaders__KnownProxies,
@@ -43,6 +52,16 @@ public static class Settings
         services.AddOptions<HashingOptions>().BindConfiguration(HashingOptions.Section)
             .Validate<IHostEnvironment>((o, env) => !string.IsNullOrWhiteSpace(o.DonorKey) || env.IsDevelopment(),
                 "The app setting Hashing__DonorKey (Hashing:DonorKey) is required outside Development: donor contacts are hashed with it.")
+            .ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section)
+            .Validate(o => o.PerClientPerSecond >= 0, "The app setting RateLimit__PerClientPerSecond must be 0 (off) or more.")
+            .ValidateOnStart();
+        services.AddOptions<RedriveOptions>().BindConfiguration(RedriveOptions.Section)
+            .Validate(o => o.StaleAfterSeconds is null or > 0, "The app setting Redrive__StaleAfterSeconds must be more than 0 when set.")
+            .ValidateOnStart();
+        services.AddOptions<LedgerSettings>().BindConfiguration(LedgerSettings.Section)
+            .Validate(o => o.Source is null || Enum.TryParse<LedgerSourceMode>(o.Source, ignoreCase: true, out _),
+                "The app setting Ledger__Source must be 'markers' or 'scan'.")
             .ValidateOnStart();
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section)
             .Validate(o => ProxyOptions.List(o.KnownProxies).All(a => System.Net.IPAddress.TryParse(a, out _)),

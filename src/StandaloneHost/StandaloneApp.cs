@@ -28,6 +28,7 @@ public static class StandaloneApp
 
         var functions = FunctionClasses.In(typeof(CampaignFunctions).Assembly);
         builder.Services.AddGivingDay(builder.Configuration, FunctionsHost.Standalone);
+        PagesOptions.AddPagesOptions(builder.Services);
         foreach (var type in functions.Types) builder.Services.AddTransient(type);
         if (builder.Configuration.GetValue(TriggersSetting, true)) builder.AddWebJobsTriggers();
 

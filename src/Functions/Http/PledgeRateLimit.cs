@@ -1,7 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace GivingDay.Functions.Http;
 
@@ -12,10 +12,9 @@ public sealed class PledgeRateLimit : IDisposable
     public int PerSecond { get; }
     private readonly PartitionedRateLimiter<string>? _limiter;
 
-    public PledgeRateLimit(IConfiguration configuration)
+    public PledgeRateLimit(IOptions<RateLimitOptions> options)
     {
-        PerSecond = configuration.GetValue("RateLimit:PerClientPerSecond", 20);
-        if (PerSecond < 0) throw new InvalidOperationException("RateLimit:PerClientPerSecond must be 0 (off) or more");
+        PerSecond = options.Value.PerClientPerSecond;
         if (PerSecond == 0) return;
         _limiter = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
         {
