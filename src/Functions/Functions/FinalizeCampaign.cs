@@ -14,13 +14,7 @@ public sealed class FinalizeCampaign(FinalSnapshot final, CampaignClosing closin
     [Function(nameof(FinalizeCampaign))]
     public async Task Run([QueueTrigger(Triggers.CloseQueue, Connection = Triggers.Connection)] CloseMessage message, CancellationToken ct)
     {
-        try
-        {
-            await final.WriteAsync(message.CampaignId, ct);
-        }
-        catch (NotYetFinalException)
-        {
+        if (await final.WriteAsync(message.CampaignId, ct) is FinalOutcome.NotYet)
             await closing.RequestFinalAsync(message.CampaignId, ct, after: AskAgainAfter);
-        }
     }
 }
