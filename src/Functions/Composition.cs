@@ -27,6 +27,7 @@ public static class Composition
         services.AddSingleton<StorageSetup>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageSetup>());
         services.AddSingleton<StorageCallCounter>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageCallCounter>());
         services.AddStoragePipelines();
         services.AddSingleton(sp => new DonorIdentity(sp.GetRequiredService<IOptions<HashingOptions>>().Value.DonorKey, sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ILogger<DonorIdentity>>()));
         services.AddSingleton<CampaignStore>();

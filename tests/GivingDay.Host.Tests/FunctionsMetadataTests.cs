@@ -42,7 +42,7 @@ public class FunctionsMetadataTests : IAsyncLifetime
         var names = Metadata().Select(f => f.Name).Order().ToList();
         Assert.Equal(
             ["CloseCampaign", "CountPledges", "FinalizeCampaign", "GetCampaign", "GetLeaderboard", "GetLedgerCheckpoint", "GetLedgerConsistency",
-             "GetLedgerEntries", "GetLedgerProof", "GetLedgerPublicKey", "GetMetrics", "GetPledge", "GetSnapshot", "Health", "HealthReady",
+             "GetLedgerEntries", "GetLedgerProof", "GetLedgerPublicKey", "GetPledge", "GetSnapshot", "Health", "HealthReady",
              "ImportOfflinePledges", "ListCampaigns", "ListSnapshots", "PostPledge", "PutCampaign", "RedrivePledges", "SnapshotProgress"],
             names);
         Assert.Contains(Metadata(), f => f is { Name: "PostPledge", Type: "httpTrigger", Route: "campaigns/{campaignId}/pledges" } && f.Methods!.SequenceEqual(["POST"]));

@@ -14,7 +14,7 @@ namespace GivingDay.Functions.Http;
 /// <summary>The organiser routes. Each one first checks the organiser key.</summary>
 public sealed partial class OrganiserFunctions(
     OrganiserKey organiserKey, CampaignStore campaigns, CampaignEditor editor, CampaignClosing closing, LiveTotals totals,
-    SnapshotStore snapshots, OfflineImport import, StorageCallCounter calls, TimeProvider clock)
+    SnapshotStore snapshots, OfflineImport import, TimeProvider clock)
 {
     [Function(nameof(PutCampaign))]
     public async Task<IResult> PutCampaign(
@@ -113,9 +113,4 @@ public sealed partial class OrganiserFunctions(
         if (pledges is null) return Problems.Invalid(errors, "The file was not imported: fix the rows named and send it again.");
         return TypedResults.Ok(await import.ImportAsync(campaignId, pledges, ct));
     }
-
-    /// <summary>This instance's storage calls, for the benchmark's calls per pledge.</summary>
-    [Function(nameof(GetMetrics))]
-    public IResult GetMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/metrics")] HttpRequest request) =>
-        organiserKey.Reject(request) ?? (IResult)TypedResults.Ok(new { storageCalls = calls.Calls });
 }

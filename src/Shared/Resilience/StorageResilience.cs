@@ -111,8 +111,9 @@ public sealed record PipelineDecorator(string Pipeline, Action<ResiliencePipelin
 
 /// <summary>Storage calls made by this process: every HTTP request to the storage account's endpoints, whoever makes
 /// it (the app's own calls through the pipelines, and the WebJobs SDK's queue polling, deletes and lease renewals),
-/// read from .NET's own HTTP client metrics from the counter's first use. For /api/organiser/metrics and the benchmark's calls per pledge.</summary>
-public sealed class StorageCallCounter : IDisposable
+/// read from .NET's own HTTP client metrics from the host's start, into the givingday.storage.calls metric (the
+/// benchmark reads its calls per pledge from it over OTLP).</summary>
+public sealed class StorageCallCounter : IDisposable, Microsoft.Extensions.Hosting.IHostedService
 {
     private long _calls;
     private readonly Dictionary<(string Host, int Port), string> _services;
@@ -157,4 +158,8 @@ public sealed class StorageCallCounter : IDisposable
     }
 
     public void Dispose() => _listener.Dispose();
+
+    // Listening starts when the host creates it at start; nothing more to do.
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
