@@ -46,7 +46,11 @@ public static class Composition
         services.AddForwardedHeaders(host);
         services.AddSingleton<PledgeRateLimit>();
         services.AddHealthChecks().AddStorageChecks();
-        services.ConfigureHttpJsonOptions(o => GivingDayJson.Configure(o.SerializerOptions));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            GivingDayJson.Configure(o.SerializerOptions);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        });
         return services;
     }
 

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using GivingDay.Campaigns;
 using GivingDay.Ledger;
 using GivingDay.Money;
@@ -64,3 +66,12 @@ public sealed record LeaderboardView(string CampaignId, DateTimeOffset AsOf, Fig
         return new LeaderboardView(c.Id, asOf, FiguresView.Of(s.Totals), projects, funds, s.Recent);
     }
 }
+
+/// <summary>Source-generated JSON metadata for the HTTP answers, asked first by the HTTP JSON options in both hosts.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(CampaignView))]
+[JsonSerializable(typeof(List<CampaignSummaryView>))]
+[JsonSerializable(typeof(PledgeAcceptedView))]
+[JsonSerializable(typeof(PledgeStatusView))]
+[JsonSerializable(typeof(LeaderboardView))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;
