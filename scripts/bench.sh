@@ -32,6 +32,10 @@ work=$(mktemp -d)
 azurite_pid=""; app_pids=()
 trap 'kill "${app_pids[@]}" $azurite_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 export Organiser__ApiKey=bench-key Hashing__DonorKey=bench-donor-key RateLimit__PerClientPerSecond=0 Logging__LogLevel__Default=Warning
+# The apps export their metrics over OTLP to the benchmark, which reads their storage calls per pledge; no traces.
+otlp_port=$(free_ports 1)
+export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$otlp_port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+  OTEL_METRIC_EXPORT_INTERVAL=1000 OTEL_TRACES_SAMPLER=always_off
 
 start_azurite() { # a fresh data folder each time; sets AzureWebJobsStorage
   local blob queue table
@@ -54,7 +58,7 @@ start_apps() { # count latency_ms: starts the instances, sets $urls
   sleep 1
 }
 stop_apps() { kill "${app_pids[@]}" 2>/dev/null || true; wait "${app_pids[@]}" 2>/dev/null || true; app_pids=(); }
-bench() { dotnet tools/GivingDay.Bench/bin/Release/net10.0/GivingDay.Bench.dll --url "$urls" --key bench-key --storage "$AzureWebJobsStorage" "$@"; }
+bench() { dotnet tools/GivingDay.Bench/bin/Release/net10.0/GivingDay.Bench.dll --url "$urls" --key bench-key --storage "$AzureWebJobsStorage" --otlp-port "$otlp_port" "$@"; }
 
 if [ "$scale" = 0 ]; then
   echo "==> $instances instance(s)$( [ "$latency" != 0 ] && echo ", $latency ms added to every storage call")"

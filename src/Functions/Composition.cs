@@ -10,6 +10,7 @@ using GivingDay.Storage;
 using GivingDay.Totals;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace GivingDay.Functions;
@@ -28,8 +29,9 @@ public static class Composition
         services.AddSingleton<StorageSetup>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageSetup>());
         services.AddSingleton<StorageCallCounter>();
-        services.AddSingleton(sp => StoragePipelines.Create(sp.GetServices<PipelineDecorator>()));
-        services.AddSingleton(sp => new DonorIdentity(sp.GetRequiredService<IOptions<HashingOptions>>().Value.DonorKey, sp.GetRequiredService<ILogger<DonorIdentity>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<StorageCallCounter>());
+        services.AddStoragePipelines();
+        services.AddSingleton(sp => new DonorIdentity(sp.GetRequiredService<IOptions<HashingOptions>>().Value.DonorKey, sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ILogger<DonorIdentity>>()));
         services.AddSingleton<CampaignStore>();
         services.AddSingleton<CampaignEditor>();
         services.AddSingleton<CampaignClosing>();
@@ -44,10 +46,14 @@ public static class Composition
         services.AddSingleton<DonorList>();
         services.AddLedger();
         services.AddSingleton<OrganiserKey>();
-        services.AddSingleton<ClientAddress>();
+        services.AddForwardedHeaders(host);
         services.AddSingleton<PledgeRateLimit>();
         services.AddHealthChecks().AddStorageChecks();
-        services.ConfigureHttpJsonOptions(o => GivingDayJson.Configure(o.SerializerOptions));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            GivingDayJson.Configure(o.SerializerOptions);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        });
         return services;
     }
 

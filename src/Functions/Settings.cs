@@ -1,3 +1,5 @@
+using GivingDay.Ledger;
+using GivingDay.Pledges;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +19,25 @@ public sealed class HashingOptions
     public string? DonorKey { get; set; }
 }
 
+/// <summary>Pledges per client address per second (app setting RateLimit__PerClientPerSecond; 0 turns the limit off).</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimit";
+    public int PerClientPerSecond { get; set; } = 20;
+}
+
+/// <summary>The proxies in front of the app whose X-Forwarded-For is believed (app settings ForwardedHeaders__KnownProxies,
+/// addresses, and ForwardedHeaders__KnownNetworks, CIDR networks; comma-separated). Neither set: loopback only.</summary>
+public sealed class ProxyOptions
+{
+    public const string Section = "ForwardedHeaders";
+    public string? KnownProxies { get; set; }
+    public string? KnownNetworks { get; set; }
+
+    public static string[] List(string? setting) =>
+        (setting ?? "").Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
 /// <summary>Settings read once, as typed options, and checked when the host starts: outside Development a missing secret
 /// stops the start with a message naming the app setting, instead of every organiser call answering 401 or donors
 /// being hashed with a key anyone can read in this repository.</summary>
@@ -33,6 +54,22 @@ public static class Settings
             .Validate<IHostEnvironment>((o, env) => !string.IsNullOrWhiteSpace(o.DonorKey) || env.IsDevelopment(),
                 "The app setting Hashing__DonorKey (Hashing:DonorKey) is required outside Development: donor contacts are hashed with it.")
             .Validate(o => !IsUnresolvedVaultReference(o.DonorKey), UnresolvedMessage("Hashing__DonorKey"))
+            .ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section)
+            .Validate(o => o.PerClientPerSecond >= 0, "The app setting RateLimit__PerClientPerSecond must be 0 (off) or more.")
+            .ValidateOnStart();
+        services.AddOptions<RedriveOptions>().BindConfiguration(RedriveOptions.Section)
+            .Validate(o => o.StaleAfterSeconds is null or > 0, "The app setting Redrive__StaleAfterSeconds must be more than 0 when set.")
+            .ValidateOnStart();
+        services.AddOptions<LedgerSettings>().BindConfiguration(LedgerSettings.Section)
+            .Validate(o => o.Source is null || Enum.TryParse<LedgerSourceMode>(o.Source, ignoreCase: true, out _),
+                "The app setting Ledger__Source must be 'markers' or 'scan'.")
+            .ValidateOnStart();
+        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section)
+            .Validate(o => ProxyOptions.List(o.KnownProxies).All(a => System.Net.IPAddress.TryParse(a, out _)),
+                "The app setting ForwardedHeaders__KnownProxies must list IP addresses, comma-separated.")
+            .Validate(o => ProxyOptions.List(o.KnownNetworks).All(n => System.Net.IPNetwork.TryParse(n, out _)),
+                "The app setting ForwardedHeaders__KnownNetworks must list CIDR networks (such as 10.0.0.0/8), comma-separated.")
             .ValidateOnStart();
         return services;
     }

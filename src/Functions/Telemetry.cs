@@ -32,6 +32,8 @@ public static class Telemetry
                 .AddHttpClientInstrumentation(o => o.FilterHttpRequestMessage = _ => Activity.Current is not null))
             .WithMetrics(m => m
                 .AddMeter(GivingDayTelemetry.Name)
+                // Polly's own: retries, chaos and every pipeline execution, by pipeline name.
+                .AddMeter("Polly")
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation())
             .WithLogging();

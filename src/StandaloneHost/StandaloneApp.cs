@@ -29,10 +29,13 @@ public static class StandaloneApp
 
         var functions = FunctionClasses.In(typeof(CampaignFunctions).Assembly);
         builder.Services.AddGivingDay(builder.Configuration, FunctionsHost.Standalone);
+        PagesOptions.AddPagesOptions(builder.Services);
         foreach (var type in functions.Types) builder.Services.AddTransient(type);
         if (builder.Configuration.GetValue(TriggersSetting, true)) builder.AddWebJobsTriggers();
 
         var app = builder.Build();
+        // First, as in the worker's ASP.NET Core integration: the client's address from a known proxy's X-Forwarded-For.
+        app.UseForwardedHeaders();
         // As the worker's HttpFailures middleware: an unplanned failure is 500 problem+json with a trace id.
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = context => Problems.Unexpected(context).ExecuteAsync(context) });
         var routePrefix = HostJson.RoutePrefix(app.Configuration);

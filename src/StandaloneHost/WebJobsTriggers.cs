@@ -111,12 +111,12 @@ public static class WebJobsTriggers
 public sealed class TriggerAdapters(CountPledges countPledges, FinalizeCampaign finalizeCampaign, SnapshotProgress snapshotProgress, RedrivePledges redrivePledges)
 {
     [FunctionName(nameof(CountPledges))]
-    public Task CountPledges([QueueTrigger(WebJobsTriggers.QueuePrefix + Triggers.PledgeQueue, Connection = Triggers.Connection)] string message, CancellationToken ct) =>
-        countPledges.Run(Read<PledgeBatchMessage>(message), ct);
+    public Task CountPledges([QueueTrigger(WebJobsTriggers.QueuePrefix + Triggers.PledgeQueue, Connection = Triggers.Connection)] string message, long dequeueCount, CancellationToken ct) =>
+        countPledges.Run(Read<PledgeBatchMessage>(message), dequeueCount, ct);
 
     [FunctionName(nameof(FinalizeCampaign))]
-    public Task FinalizeCampaign([QueueTrigger(WebJobsTriggers.QueuePrefix + Triggers.CloseQueue, Connection = Triggers.Connection)] string message, CancellationToken ct) =>
-        finalizeCampaign.Run(Read<CloseMessage>(message), ct);
+    public Task FinalizeCampaign([QueueTrigger(WebJobsTriggers.QueuePrefix + Triggers.CloseQueue, Connection = Triggers.Connection)] string message, long dequeueCount, CancellationToken ct) =>
+        finalizeCampaign.Run(Read<CloseMessage>(message), dequeueCount, ct);
 
     [FunctionName(nameof(SnapshotProgress))]
     public Task SnapshotProgress([TimerTrigger("%" + Triggers.SnapshotSchedule + "%")] TimerInfo timer, CancellationToken ct) =>

@@ -1,3 +1,4 @@
+using GivingDay.Otlp;
 using System.Net;
 using System.Text;
 using GivingDay.Tests.Infrastructure;
@@ -40,9 +41,12 @@ public class TelemetryTests
         {
             "givingday.pledges.accepted", "givingday.pledges.refused", "givingday.pledges.counted", "givingday.counting.lag",
             "givingday.fund.remaining", "givingday.storage.calls",
+            // Polly's own, by pipeline: its telemetry is on.
+            "resilience.polly.pipeline.duration",
         };
         await AppInstance.EventuallyAsync(() => Task.FromResult(receiver.MetricNames()), names => expected.All(names.Contains),
             TimeSpan.FromSeconds(60), "the operator's metrics");
+        Assert.True(receiver.CounterTotal("givingday.storage.calls") > 0);
         await AppInstance.EventuallyAsync(() => Task.FromResult(receiver.LogExports), n => n > 0, TimeSpan.FromSeconds(60), "logs");
     }
 }

@@ -17,6 +17,18 @@ public class WebJobsTriggerTests
     public async Task A_message_that_always_fails_lands_in_the_poison_queue_after_host_json_max_dequeue_count()
     {
         var logs = new CapturedLogs();
+        // The operator's poison counter, for this queue.
+        long poisonedCount = 0;
+        using var meters = new System.Diagnostics.Metrics.MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == GivingDay.Telemetry.GivingDayTelemetry.Name && instrument.Name == "givingday.messages.poisoned") listener.EnableMeasurementEvents(instrument);
+        };
+        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags) if (tag is { Key: "queue", Value: StorageNames.PledgeQueue }) Interlocked.Add(ref poisonedCount, value);
+        });
+        meters.Start();
         await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), services: logs.AddTo);
         var queues = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "host.json"))).RootElement.GetProperty("extensions").GetProperty("queues");
         var maxDequeueCount = queues.GetProperty("maxDequeueCount").GetInt32();
@@ -35,6 +47,7 @@ public class WebJobsTriggerTests
 
         Assert.Equal(message, poisoned[0].Body.ToString());
         Assert.Equal(maxDequeueCount, logs.Failed("CountPledges").Count);
+        Assert.Equal(1, Interlocked.Read(ref poisonedCount));
         Assert.Empty((await account.Queue(StorageNames.PledgeQueue).PeekMessagesAsync(1)).Value);
     }
 

@@ -19,6 +19,17 @@ public class WorkerSerializerTests
         return (T?)await options.Serializer!.DeserializeAsync(new MemoryStream(Encoding.UTF8.GetBytes(message)), typeof(T), default);
     }
 
+    [Theory]
+    [InlineData(typeof(PledgeBatchMessage))]
+    [InlineData(typeof(CloseMessage))]
+    [InlineData(typeof(Campaign))]
+    [InlineData(typeof(GivingDay.Totals.TotalsState))]
+    public void The_apps_messages_and_documents_are_read_and_written_with_source_generated_metadata(Type type)
+    {
+        Assert.IsType<GivingDayJsonContext>(GivingDayJson.Options.TypeInfoResolverChain[0]);
+        Assert.NotNull(((System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver)GivingDayJsonContext.Default).GetTypeInfo(type, GivingDayJson.Options));
+    }
+
     [Fact]
     public async Task The_worker_reads_a_pledge_batch_as_the_intake_writes_it()
     {

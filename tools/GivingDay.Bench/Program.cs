@@ -5,13 +5,16 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GivingDay.Bench;
+using GivingDay.Otlp;
 
 // Drives pledge intake over HTTP against one or more running app instances (on one storage), waits until
 // everything accepted is counted, checks the totals are exact, and prints the figures beside the physical limit
 // of the storage measured in the same run. Not a test: figures vary with the machine.
 // Usage: GivingDay.Bench --url URL[,URL...] --key ORGANISER_KEY [--storage CONNECTION_STRING]
 //   [--concurrency 64] [--seconds 20] [--rate N] [--donors distinct|repeat|anonymous] [--no-fund] [--shards N]
-//   [--no-limit] [--poll]
+//   [--no-limit] [--poll] [--otlp-port PORT]
+// --otlp-port: the port the app instances export OTLP metrics to (OTEL_EXPORTER_OTLP_ENDPOINT, http/protobuf): the
+// benchmark listens there and reads their storage calls (givingday.storage.calls) for the calls per pledge.
 var options = Args(args);
 var urls = options.GetValueOrDefault("url", "http://127.0.0.1:7071").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u)).ToList();
 var key = options.GetValueOrDefault("key", "dev-organiser-key");
@@ -34,6 +37,8 @@ var clients = urls.Select(u =>
     return h;
 }).ToList();
 var http = clients[0];
+await using var otlp = options.TryGetValue("otlp-port", out var otlpPort) ? await OtlpReceiver.StartAsync(int.Parse(otlpPort)) : null;
+const string StorageCallsMetric = "givingday.storage.calls";
 
 var campaign = $"bench-{DateTime.UtcNow:HHmmss}-{Random.Shared.Next(1000):000}";
 string[] projects = ["zaochan", "weixinyuan", "songwanjia", "nongqing", "xiyifang"];
@@ -204,13 +209,13 @@ return exact ? 0 : 1;
 
 async Task<long> StorageCallsAsync()
 {
-    try
-    {
-        var sum = 0L;
-        foreach (var c in clients) sum += (await c.GetFromJsonAsync<JsonElement>("/api/organiser/metrics")).GetProperty("storageCalls").GetInt64();
-        return sum;
-    }
-    catch (HttpRequestException) { return -1; }
+    if (otlp is null) return -1;
+    // Each instance exports its running count every OTEL_METRIC_EXPORT_INTERVAL (bench.sh: 1 s): wait until every
+    // instance has exported it once, then for an export taken after now.
+    for (var i = 0; i < 300 && otlp.Exporters(StorageCallsMetric) < urls.Count; i++) await Task.Delay(100);
+    if (otlp.Exporters(StorageCallsMetric) < urls.Count) return -1;
+    await Task.Delay(TimeSpan.FromSeconds(2.5));
+    return otlp.CounterTotal(StorageCallsMetric);
 }
 
 static double P(List<double> sorted, int percentile) =>

@@ -35,7 +35,7 @@ try
     var campaign = "bench-58";
     var account = StorageAccount.FromConfiguration(config);
     using var storageCalls = new StorageCallCounter(account);
-    var pipelines = StoragePipelines.Create([]);
+    var pipelines = StoragePipelines.Provider([]);
     LedgerReader NewReader(out LedgerStore store)
     {
         store = new LedgerStore(account, pipelines);
@@ -44,7 +44,7 @@ try
     var writerStore = new LedgerStore(account, pipelines);
     var checkpoints = new CheckpointStore(writerStore);
     var signer = new CheckpointSigner(account, pipelines, LedgerOptions.FromConfiguration(config), TimeProvider.System, NullLogger<CheckpointSigner>.Instance);
-    var sequencer = new LedgerSequencer(writerStore, NullLogger<LedgerSequencer>.Instance);
+    var sequencer = new LedgerSequencer(writerStore);
     var markers = options.ContainsKey("markers");
     var ledgerOptions = LedgerOptions.FromConfiguration(config) with { Source = markers ? LedgerSourceMode.Markers : LedgerSourceMode.Scan };
     var source = new LedgerSource(account, writerStore, pipelines, ledgerOptions);

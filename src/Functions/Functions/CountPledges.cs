@@ -11,7 +11,13 @@ namespace GivingDay.Functions.Functions;
 public sealed class CountPledges(TotalsProjector projector, TimeProvider clock)
 {
     [Function(nameof(CountPledges))]
-    public async Task Run([QueueTrigger(Triggers.PledgeQueue, Connection = Triggers.Connection)] PledgeBatchMessage message, CancellationToken ct)
+    public async Task Run([QueueTrigger(Triggers.PledgeQueue, Connection = Triggers.Connection)] PledgeBatchMessage message, long dequeueCount, CancellationToken ct)
+    {
+        try { await CountAsync(message, ct); }
+        catch (Exception) when (PoisonMessages.GivenUp(Triggers.PledgeQueue, dequeueCount)) { throw; }
+    }
+
+    private async Task CountAsync(PledgeBatchMessage message, CancellationToken ct)
     {
         // The trace of the request that stored these pledges goes on here, across the queue.
         using var activity = GivingDayTelemetry.Source.StartActivity("count pledges", ActivityKind.Consumer, message.TraceParent);

@@ -12,15 +12,13 @@ public sealed class FinalizeCampaign(FinalSnapshot final, CampaignClosing closin
     public static readonly TimeSpan AskAgainAfter = TimeSpan.FromSeconds(2);
 
     [Function(nameof(FinalizeCampaign))]
-    public async Task Run([QueueTrigger(Triggers.CloseQueue, Connection = Triggers.Connection)] CloseMessage message, CancellationToken ct)
+    public async Task Run([QueueTrigger(Triggers.CloseQueue, Connection = Triggers.Connection)] CloseMessage message, long dequeueCount, CancellationToken ct)
     {
         try
         {
-            await final.WriteAsync(message.CampaignId, ct);
+            if (await final.WriteAsync(message.CampaignId, ct) is FinalOutcome.NotYet)
+                await closing.RequestFinalAsync(message.CampaignId, ct, after: AskAgainAfter);
         }
-        catch (NotYetFinalException)
-        {
-            await closing.RequestFinalAsync(message.CampaignId, ct, after: AskAgainAfter);
-        }
+        catch (Exception) when (PoisonMessages.GivenUp(Triggers.CloseQueue, dequeueCount)) { throw; }
     }
 }

@@ -1,37 +1,47 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 
 namespace GivingDay.Functions.Http;
 
-/// <summary>The address a request comes from, for rate limiting. X-Forwarded-For is believed only when the direct peer
-/// is a trusted proxy (RateLimit:TrustedProxies; and loopback under the Functions host, which forwards every request to
-/// the worker from loopback), else anyone could pick their own limit.</summary>
-public sealed class ClientAddress(IConfiguration configuration, FunctionsHost host)
+/// <summary>The address a request comes from, for rate limiting: the connection's peer after ASP.NET Core's forwarded
+/// headers middleware, which believes X-Forwarded-For only from a known proxy (ForwardedHeaders:KnownProxies and
+/// :KnownNetworks; loopback when neither is set), else anyone could pick their own limit. The worker's ASP.NET Core
+/// integration runs that middleware on every request; the standalone host adds it first in its pipeline.</summary>
+public static class ClientAddress
 {
-    private readonly HashSet<IPAddress> _trusted = (configuration["RateLimit:TrustedProxies"] ?? "")
-        .Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries)
-        .Select(IPAddress.Parse)
-        .Concat(host == FunctionsHost.Azure ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : [])
-        .ToHashSet();
-
-    public string Of(HttpContext context)
+    public static string Of(HttpContext context) => context.Connection.RemoteIpAddress switch
     {
-        var peer = context.Connection.RemoteIpAddress;
-        if (peer is null) return "unknown";
-        if (peer.IsIPv4MappedToIPv6) peer = peer.MapToIPv4();
-        if (!_trusted.Contains(peer)) return peer.ToString();
-        // The rightmost address that is not one of our proxies is the client as our proxies saw it.
-        var forwarded = context.Request.Headers["X-Forwarded-For"].ToString()
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        for (var i = forwarded.Length - 1; i >= 0; i--)
+        null => "unknown",
+        { IsIPv4MappedToIPv6: true } mapped => mapped.MapToIPv4().ToString(),
+        var peer => peer.ToString(),
+    };
+
+    /// <summary>The proxies whose X-Forwarded-For (and -Proto) are believed. Under the Functions host loopback is always
+    /// among them: the host forwards every request to the worker from loopback.</summary>
+    public static IServiceCollection AddForwardedHeaders(this IServiceCollection services, FunctionsHost host)
+    {
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ProxyOptions>>((o, proxies) =>
         {
-            // Azure's front ends write "address:port"; IPEndPoint reads both that and a bare address.
-            if (!IPEndPoint.TryParse(forwarded[i], out var hop)) break;
-            var address = hop.Address.IsIPv4MappedToIPv6 ? hop.Address.MapToIPv4() : hop.Address;
-            if (!_trusted.Contains(address)) return address.ToString();
-        }
-        return peer.ToString();
+            // The worker's integration asks for all X-Forwarded-* already; the standalone host needs the client and scheme.
+            o.ForwardedHeaders |= ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // Every hop from a known proxy is unwrapped (Azure's front end, then the Functions host), not only the last.
+            o.ForwardLimit = null;
+            var settings = proxies.Value;
+            if (settings.KnownProxies is null && settings.KnownNetworks is null) return; // ASP.NET Core's default: loopback only
+            o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
+            foreach (var address in ProxyOptions.List(settings.KnownProxies)) o.KnownProxies.Add(IPAddress.Parse(address));
+            foreach (var network in ProxyOptions.List(settings.KnownNetworks)) o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            if (host == FunctionsHost.Azure)
+            {
+                o.KnownProxies.Add(IPAddress.Loopback);
+                o.KnownProxies.Add(IPAddress.IPv6Loopback);
+            }
+        });
+        return services;
     }
 }
 

@@ -15,7 +15,7 @@ namespace GivingDay.Functions.Http;
 [RequiresOrganiserKey]
 public sealed partial class OrganiserFunctions(
     OrganiserKey organiserKey, CampaignStore campaigns, CampaignEditor editor, CampaignClosing closing, LiveTotals totals,
-    SnapshotStore snapshots, OfflineImport import, DonorList donors, ClientAddress clients, StorageCallCounter calls, TimeProvider clock)
+    SnapshotStore snapshots, OfflineImport import, DonorList donors, TimeProvider clock)
 {
     /// <summary>Creates or replaces a definition; with <c>?dryRun=true</c> every rule is checked alike and what would change
     /// is answered, nothing written.</summary>
@@ -173,7 +173,7 @@ public sealed partial class OrganiserFunctions(
         if (campaign is null) return Problems.CampaignNotFound(campaignId);
 
         var gifts = await donors.ReadAsync(campaignId, ct);
-        await donors.RecordDownloadAsync(campaignId, by, format, gifts.Count, clients.Of(request.HttpContext), ct);
+        await donors.RecordDownloadAsync(campaignId, by, format, gifts.Count, ClientAddress.Of(request.HttpContext), ct);
         request.HttpContext.Response.Headers.CacheControl = "no-store";
         return format == "csv"
             ? TypedResults.File(DonorList.Csv(campaign, gifts), "text/csv; charset=utf-8", $"{campaignId}-donors.csv")
@@ -204,11 +204,4 @@ public sealed partial class OrganiserFunctions(
         catch (UriFormatException) { return null; }
         return name.Length is > 0 and <= 100 && !name.Any(char.IsControl) ? name : null;
     }
-
-    /// <summary>This instance's storage calls, for the benchmark's calls per pledge.</summary>
-    [Function(nameof(GetMetrics))]
-    [EndpointSummary("This instance's storage calls")]
-    [Answer<object>(200, "The count.")]
-    public IResult GetMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/metrics")] HttpRequest request) =>
-        organiserKey.Reject(request) ?? (IResult)TypedResults.Ok(new { storageCalls = calls.Calls });
 }

@@ -1,6 +1,8 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace GivingDay.Functions.Http;
 
@@ -9,14 +11,11 @@ namespace GivingDay.Functions.Http;
 public sealed class PledgeRateLimit : IDisposable
 {
     public int PerSecond { get; }
-    private readonly ClientAddress _clients;
     private readonly PartitionedRateLimiter<string>? _limiter;
 
-    public PledgeRateLimit(IConfiguration configuration, ClientAddress clients)
+    public PledgeRateLimit(IOptions<RateLimitOptions> options)
     {
-        _clients = clients;
-        PerSecond = configuration.GetValue("RateLimit:PerClientPerSecond", 20);
-        if (PerSecond < 0) throw new InvalidOperationException("RateLimit:PerClientPerSecond must be 0 (off) or more");
+        PerSecond = options.Value.PerClientPerSecond;
         if (PerSecond == 0) return;
         _limiter = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
         {
@@ -32,7 +31,7 @@ public sealed class PledgeRateLimit : IDisposable
     public Problem? Reject(HttpRequest request)
     {
         if (_limiter is null) return null;
-        using var lease = _limiter.AttemptAcquire(_clients.Of(request.HttpContext));
+        using var lease = _limiter.AttemptAcquire(ClientAddress.Of(request.HttpContext));
         if (lease.IsAcquired) return null;
         var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
         request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString();

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using GivingDay.Campaigns;
 using GivingDay.Ledger;
 using GivingDay.Money;
@@ -79,3 +81,14 @@ public sealed record DonorView(string PledgeId, string? DisplayName, bool Anonym
 public sealed record DonorListView(string CampaignId, IReadOnlyList<DonorView> Donors);
 
 public sealed record DonorDownloadsView(IReadOnlyList<DonorDownload> Downloads);
+/// <summary>Source-generated JSON metadata for the HTTP answers, asked first by the HTTP JSON options in both hosts.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(CampaignView))]
+[JsonSerializable(typeof(List<CampaignSummaryView>))]
+[JsonSerializable(typeof(PledgeAcceptedView))]
+[JsonSerializable(typeof(PledgeStatusView))]
+[JsonSerializable(typeof(LeaderboardView))]
+[JsonSerializable(typeof(CampaignDryRunView))]
+[JsonSerializable(typeof(DonorListView))]
+[JsonSerializable(typeof(DonorDownloadsView))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;

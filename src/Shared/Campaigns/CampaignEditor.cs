@@ -33,31 +33,26 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
         if (existing is not null && existing.StatusAt(clock.GetUtcNow()) is CampaignStatus.Closed or CampaignStatus.Finalized && existing.ClosedAt is not null)
             return new EditOutcome.Closed();
 
-        for (var attempt = 0; ; attempt++)
+        // Read the totals, check the pools against them, write the pools under the read's ETag; a counting step that
+        // committed in between makes the write fail, and the lost-race pipeline checks against the new figures.
+        var storage = pipelines.GetPipeline(StoragePipelines.Storage);
+        var stopped = await pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync<EditOutcome?>(async token =>
         {
-            var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-                (await _ledger.GetEntityIfExistsAsync<TableEntity>(definition.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct);
+            var row = await storage.ExecuteAsync(async t =>
+                (await _ledger.GetEntityIfExistsAsync<TableEntity>(definition.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, token);
             var (state, etag) = TotalsState.FromRow(row);
-
             var errors = Conflicts(definition, state);
             if (!errors.IsEmpty) return new EditOutcome.Invalid(errors);
             if (dryRun) return new EditOutcome.Previewed(existing is null, CampaignChanges.Between(existing, definition));
-
             state.FundPools = definition.MatchingFunds.ToDictionary(f => f.Id, f => f.Pool.Fen);
-            try
+            await storage.ExecuteAsync(async t =>
             {
-                await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-                {
-                    if (etag is { } e) await _ledger.UpdateEntityAsync(state.ToRow(definition.Id), e, TableUpdateMode.Replace, t);
-                    else await _ledger.AddEntityAsync(state.ToRow(definition.Id), t);
-                }, ct);
-                break;
-            }
-            catch (RequestFailedException e) when (e.Status is 409 or 412 && attempt < 100)
-            {
-                // A counting step committed in between: check the pools against the new figures.
-            }
-        }
+                if (etag is { } e) await _ledger.UpdateEntityAsync(state.ToRow(definition.Id), e, TableUpdateMode.Replace, t);
+                else await _ledger.AddEntityAsync(state.ToRow(definition.Id), t);
+            }, token);
+            return null;
+        }, ct);
+        if (stopped is not null) return stopped;
 
         var created = await campaigns.PutAsync(definition, ct);
         return new EditOutcome.Saved((await campaigns.GetAsync(definition.Id, ct, fresh: true))!, created);

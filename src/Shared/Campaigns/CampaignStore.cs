@@ -78,24 +78,19 @@ public sealed class CampaignStore(StorageAccount account, ResiliencePipelineProv
     public Task<Campaign?> MarkFinalizedAsync(string id, CancellationToken ct) =>
         Change(id, c => c.FinalizedAt is null ? c with { FinalizedAt = clock.GetUtcNow(), ClosedAt = c.ClosedAt ?? clock.GetUtcNow() } : null, ct);
 
+    /// <summary>Read, change, write under the read's ETag; a write that lost to another is read again (lost-race pipeline).</summary>
     private async Task<Campaign?> Change(string id, Func<Campaign, Campaign?> change, CancellationToken ct)
     {
-        var result = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async token =>
+        var storage = pipelines.GetPipeline(StoragePipelines.Storage);
+        var result = await pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync(async token =>
         {
-            while (true)
-            {
-                var existing = await _table.GetEntityIfExistsAsync<TableEntity>(Partition, id, cancellationToken: token);
-                if (!existing.HasValue) return null;
-                var current = FromRow(existing.Value!);
-                var changed = change(current);
-                if (changed is null) return current;
-                try
-                {
-                    await _table.UpdateEntityAsync(ToRow(changed), existing.Value!.ETag, TableUpdateMode.Replace, token);
-                    return changed;
-                }
-                catch (RequestFailedException e) when (e.Status == 412) { /* changed under us: read again */ }
-            }
+            var existing = await storage.ExecuteAsync(async t => await _table.GetEntityIfExistsAsync<TableEntity>(Partition, id, cancellationToken: t), token);
+            if (!existing.HasValue) return null;
+            var current = FromRow(existing.Value!);
+            var changed = change(current);
+            if (changed is null) return current;
+            await storage.ExecuteAsync(async t => await _table.UpdateEntityAsync(ToRow(changed), existing.Value!.ETag, TableUpdateMode.Replace, t), token);
+            return changed;
         }, ct);
         _cache.TryRemove(id, out _);
         return result;

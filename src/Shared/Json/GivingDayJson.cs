@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace GivingDay.Json;
 
@@ -15,6 +16,10 @@ public static class GivingDayJson
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         options.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        // Source-generated metadata first; reflection after it only for types without any (anonymous answers).
+        var reflection = options.TypeInfoResolverChain.Count > 0 || options.TypeInfoResolver is not null;
+        options.TypeInfoResolverChain.Insert(0, GivingDayJsonContext.Default);
+        if (!reflection) options.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());
         return options;
     }
 }

@@ -48,20 +48,18 @@ public sealed class CheckpointStore(LedgerStore store)
             // Another tick (or this one, with its answer lost) published this size first: that one stands.
             checkpoint = await AtAsync(checkpoint.CampaignId, checkpoint.TreeSize, ct) ?? checkpoint;
         }
-        for (var attempt = 0; ; attempt++)
+        // The latest moves forward under its ETag; another tick that moved it meanwhile makes the write fail, and the
+        // lost-race pipeline reads it again.
+        await store.Pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync(async token =>
         {
-            var latest = await store.GetRowAsync(checkpoint.CampaignId, LedgerRows.LatestCheckpoint, ct);
-            if (latest is not null && (latest.GetInt64("TreeSize") ?? 0) >= checkpoint.TreeSize) return checkpoint;
-            try
-            {
-                var row = Row(checkpoint, LedgerRows.LatestCheckpoint);
-                await pipeline.ExecuteAsync(async t => latest is null
-                    ? await store.Table.AddEntityAsync(row, t)
-                    : await store.Table.UpdateEntityAsync(row, latest.ETag, TableUpdateMode.Replace, t), ct);
-                return checkpoint;
-            }
-            catch (RequestFailedException e) when (e.Status is 409 or 412 && attempt < 20) { }
-        }
+            var latest = await store.GetRowAsync(checkpoint.CampaignId, LedgerRows.LatestCheckpoint, token);
+            if (latest is not null && (latest.GetInt64("TreeSize") ?? 0) >= checkpoint.TreeSize) return;
+            var row = Row(checkpoint, LedgerRows.LatestCheckpoint);
+            await pipeline.ExecuteAsync(async t => latest is null
+                ? await store.Table.AddEntityAsync(row, t)
+                : await store.Table.UpdateEntityAsync(row, latest.ETag, TableUpdateMode.Replace, t), token);
+        }, ct);
+        return checkpoint;
     }
 
     public async Task<Checkpoint?> LatestAsync(string campaignId, CancellationToken ct) =>

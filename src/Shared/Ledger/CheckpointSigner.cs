@@ -21,15 +21,22 @@ public sealed record LedgerOptions(string? SigningKeyPem, bool AllowDevelopmentK
     public const string SourceSetting = "Ledger:Source";
 
     /// <summary>Without a key, a development key is allowed when said so, or by default against Azurite.</summary>
-    public static LedgerOptions FromConfiguration(IConfiguration configuration)
-    {
-        var pem = configuration[SigningKeySetting];
-        var storage = configuration[StorageAccount.Setting] ?? "";
-        var onAzurite = storage.Contains("devstoreaccount1", StringComparison.Ordinal) || storage.Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase);
-        var allow = bool.TryParse(configuration[DevelopmentKeySetting], out var said) ? said : onAzurite;
-        var source = Enum.TryParse<LedgerSourceMode>(configuration[SourceSetting], ignoreCase: true, out var mode) ? mode : LedgerSourceMode.Markers;
-        return new LedgerOptions(string.IsNullOrWhiteSpace(pem) ? null : pem, allow, source);
-    }
+    public static LedgerOptions FromConfiguration(IConfiguration configuration) =>
+        From(configuration.GetSection(LedgerSettings.Section).Get<LedgerSettings>() ?? new(), StorageAccount.IsAzurite(configuration));
+
+    public static LedgerOptions From(LedgerSettings settings, bool onAzurite) => new(
+        string.IsNullOrWhiteSpace(settings.SigningKeyPem) ? null : settings.SigningKeyPem,
+        settings.AllowDevelopmentKey ?? onAzurite,
+        Enum.TryParse<LedgerSourceMode>(settings.Source, ignoreCase: true, out var mode) ? mode : LedgerSourceMode.Markers);
+}
+
+/// <summary>The app settings Ledger__SigningKeyPem, Ledger__AllowDevelopmentKey and Ledger__Source, as bound.</summary>
+public sealed class LedgerSettings
+{
+    public const string Section = "Ledger";
+    public string? SigningKeyPem { get; set; }
+    public bool? AllowDevelopmentKey { get; set; }
+    public string? Source { get; set; }
 }
 
 /// <summary>The published public key: SPKI PEM, and its id (the first 8 bytes of SHA-256 of the SPKI DER, hex).</summary>

@@ -17,10 +17,9 @@ public sealed record SequencedHead(long TreeSize, byte[] Root, int Appended);
 /// rewrites the tiles the entries extend, and replaces the head under its ETag (so two sequencers cannot both
 /// extend the same tree). A step that loses a race, or whose answer is lost, is re-read and recomputed: what was
 /// sequenced meanwhile is dropped, the rest goes on top.</summary>
-public sealed class LedgerSequencer(LedgerStore store, ILogger<LedgerSequencer> log)
+public sealed class LedgerSequencer(LedgerStore store)
 {
     private const int MaxActions = 100;
-    private const int MaxAttempts = 50;
     /// <summary>Marks older than this before the high-water mark are dropped from the head.</summary>
     public static readonly TimeSpan MarkRetention = TimeSpan.FromMinutes(10);
 
@@ -32,36 +31,43 @@ public sealed class LedgerSequencer(LedgerStore store, ILogger<LedgerSequencer> 
         // First pass: trust the source that these are new; after a lost race, check each step's pledges first.
         var verify = false;
         long? callStart = null;
-        for (var attempt = 1; ; attempt++)
+        // The head and the tiles it extends, as this call last committed them; null after a lost race: read again.
+        (LedgerHead Head, Frontier Frontier)? tree = null;
+        var race = store.Pipelines.GetPipeline(StoragePipelines.LostRace);
+        while (true)
         {
-            var head = await store.HeadAsync(campaignId, ct);
-            callStart ??= head.TreeSize;
-            try
+            // One step, tried again (by the lost-race pipeline) until it commits: another sequencer moved the head, or
+            // this step committed but its answer was lost.
+            var done = await race.ExecuteAsync(async t =>
             {
-                var frontier = await Frontier.ReadAsync(store, campaignId, head, ct);
-                while (true)
+                try
                 {
-                    if (verify && pending.Count > 0) pending = await DropSequencedAsync(campaignId, pending, ct);
-                    if (pending.Count == 0) return new SequencedHead(head.TreeSize, head.Root, appended);
-                    var (next, taken) = await StepAsync(campaignId, head, frontier, pending, callStart.Value, ct);
-                    head = next;
+                    if (tree is null)
+                    {
+                        var read = await store.HeadAsync(campaignId, t);
+                        callStart ??= read.TreeSize;
+                        tree = (read, await Frontier.ReadAsync(store, campaignId, read, t));
+                    }
+                    if (verify && pending.Count > 0) pending = await DropSequencedAsync(campaignId, pending, t);
+                    if (pending.Count == 0) return true;
+                    var (next, taken) = await StepAsync(campaignId, tree.Value.Head, tree.Value.Frontier, pending, callStart!.Value, t);
+                    tree = (next, tree.Value.Frontier);
                     appended += taken;
                     pending.RemoveRange(0, taken);
-                    attempt = 0;
+                    return false;
                 }
-            }
-            catch (Exception e) when (IsLostRace(e) && attempt < MaxAttempts)
-            {
-                // Another sequencer moved the head, or this step committed but its answer was lost: read again.
-                verify = true;
-                log.LogDebug("Sequencing {Campaign} lost a race ({Message}); reading again", campaignId, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Clamp(attempt, 1, 10))), ct);
-            }
+                catch (Exception e) when (StoragePipelines.IsLostRace(e))
+                {
+                    verify = true;
+                    tree = null;
+                    throw;
+                }
+            }, ct);
+            if (done) break;
         }
+        var head = tree?.Head ?? await store.HeadAsync(campaignId, ct);
+        return new SequencedHead(head.TreeSize, head.Root, appended);
     }
-
-    private static bool IsLostRace(Exception e) =>
-        e is RequestFailedException { Status: 404 or 409 or 412 } || TransactionReplies.IsUnreadableFailure(e) || StoragePipelines.IsTransient(e);
 
     private async Task<(LedgerHead Head, int Taken)> StepAsync(string campaignId, LedgerHead head, Frontier frontier, List<PendingEntry> pending, long callStart, CancellationToken ct)
     {

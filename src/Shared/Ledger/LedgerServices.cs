@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
+using GivingDay.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace GivingDay.Ledger;
 
@@ -8,7 +10,7 @@ public static class LedgerServices
 {
     public static IServiceCollection AddLedger(this IServiceCollection services)
     {
-        services.AddSingleton(sp => LedgerOptions.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(sp => LedgerOptions.From(sp.GetRequiredService<IOptions<LedgerSettings>>().Value, StorageAccount.IsAzurite(sp.GetRequiredService<IConfiguration>())));
         services.AddSingleton<LedgerStore>();
         services.AddSingleton<CheckpointStore>();
         services.AddSingleton<CheckpointSigner>();

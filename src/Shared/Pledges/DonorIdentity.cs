@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace GivingDay.Pledges;
@@ -12,17 +13,21 @@ public sealed class DonorIdentity
     public const string KeySetting = "Hashing:DonorKey";
     private readonly byte[] _key;
 
-    /// <summary>Without a key (allowed in Development only: the app's settings check stops the start elsewhere) the
-    /// development key serves, with a warning.</summary>
-    public DonorIdentity(string? key, ILogger<DonorIdentity> log)
+    /// <summary>Without a key the development key serves, with a warning, in Development only; anywhere else the
+    /// app's settings check stops the start, and this refuses too (so nothing can hash donors with a key anyone can read).</summary>
+    public DonorIdentity(string? key, IHostEnvironment environment, ILogger<DonorIdentity> log)
     {
         if (string.IsNullOrWhiteSpace(key))
         {
+            if (!environment.IsDevelopment())
+                throw new InvalidOperationException($"The app setting Hashing__DonorKey ({KeySetting}) is required outside Development: donor contacts are hashed with it.");
             log.LogWarning("{Setting} is not set: using the development key. Set it in any real deployment.", KeySetting);
-            key = "givingday-development-key";
+            key = DevelopmentKey;
         }
         _key = Encoding.UTF8.GetBytes(key);
     }
+
+    private const string DevelopmentKey = "givingday-development-key";
 
     public DonorIdentity(string key) => _key = Encoding.UTF8.GetBytes(key);
 

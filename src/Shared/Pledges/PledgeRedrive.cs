@@ -3,7 +3,7 @@ using Azure.Data.Tables;
 using GivingDay.Json;
 using GivingDay.Resilience;
 using GivingDay.Storage;
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 using Polly.Registry;
 
@@ -12,11 +12,10 @@ namespace GivingDay.Pledges;
 /// <summary>Closes the gap between storing a pledge and queueing it: pledges whose outbox marker is older
 /// than <see cref="LeftFor"/> are queued again. Counting deletes the marker in its transaction, so a pledge
 /// queued twice is still counted once.</summary>
-public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProvider<string> pipelines, TimeProvider clock, IConfiguration configuration, ILogger<PledgeRedrive> log)
+public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProvider<string> pipelines, TimeProvider clock, IOptions<RedriveOptions> options, ILogger<PledgeRedrive> log)
 {
     public static readonly TimeSpan LeftFor = TimeSpan.FromSeconds(30);
-    /// <summary>Redrive:StaleAfterSeconds overrides <see cref="LeftFor"/> (a test, or a very quiet deployment).</summary>
-    private readonly TimeSpan _leftFor = configuration.GetValue<double?>("Redrive:StaleAfterSeconds") is { } s ? TimeSpan.FromSeconds(s) : LeftFor;
+    private readonly TimeSpan _leftFor = options.Value.StaleAfterSeconds is { } s ? TimeSpan.FromSeconds(s) : LeftFor;
     /// <summary>While the queue has a backlog, markers that old may simply be waiting their turn: only markers
     /// older than this are queued again then (re-queueing a backlog would only grow it).</summary>
     public static readonly TimeSpan LeftForUnderBacklog = TimeSpan.FromMinutes(5);
@@ -39,7 +38,7 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
         {
             stale.Clear();
             // A scan over all campaigns' markers; markers live only until counted, so it stays small.
-            var filter = $"RowKey ge '{LedgerKeys.MarkerPrefix}' and RowKey lt 'q}}' and Timestamp lt datetime'{before.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}'";
+            var filter = TableClient.CreateQueryFilter($"RowKey ge {LedgerKeys.MarkerPrefix} and RowKey lt {"q}"} and Timestamp lt {before}");
             await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "Pledges"], cancellationToken: t))
                 stale.Add(row);
         }, ct);
@@ -63,4 +62,11 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
         }
         return requeued;
     }
+}
+
+/// <summary>Redrive:StaleAfterSeconds overrides <see cref="PledgeRedrive.LeftFor"/> (a test, or a very quiet deployment).</summary>
+public sealed class RedriveOptions
+{
+    public const string Section = "Redrive";
+    public double? StaleAfterSeconds { get; set; }
 }

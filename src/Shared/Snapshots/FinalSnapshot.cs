@@ -13,9 +13,15 @@ using Polly.Registry;
 
 namespace GivingDay.Snapshots;
 
-/// <summary>A closed campaign is not final until every accepted pledge is counted and the ledger agrees with the
-/// live totals; the caller retries later (the close message reappears).</summary>
-public sealed class NotYetFinalException(string why) : Exception(why);
+/// <summary>What an attempt at the final snapshot came to. A closed campaign is not final until every accepted pledge
+/// is counted and the ledger agrees with the live totals: <see cref="NotYet"/>, and the caller asks again later.</summary>
+public abstract record FinalOutcome
+{
+    public sealed record Written(long Pledges, string LedgerSha256) : FinalOutcome;
+    /// <summary>Not closed, or final already: nothing to write.</summary>
+    public sealed record NothingToDo : FinalOutcome;
+    public sealed record NotYet(string Why) : FinalOutcome;
+}
 
 /// <summary>The final snapshot of a closed campaign: the ledger as CSV (UTF-8 with BOM for Excel, masked names,
 /// no contacts) and a JSON summary whose figures are computed from that ledger and checked against the live
@@ -32,10 +38,10 @@ public sealed class FinalSnapshot(
     public sealed record Summary(object Campaign, FiguresSnapshot Totals, IReadOnlyList<ProjectSnapshot> Projects, IReadOnlyList<FundSnapshot> Funds,
         long Pledges, string LedgerSha256, DateTimeOffset TakenAt, Checkpoint Checkpoint);
 
-    public async Task WriteAsync(string campaignId, CancellationToken ct)
+    public async Task<FinalOutcome> WriteAsync(string campaignId, CancellationToken ct)
     {
         var campaign = await campaigns.GetAsync(campaignId, ct, fresh: true);
-        if (campaign?.ClosedAt is not { } closedAt || campaign.FinalizedAt is not null) return;
+        if (campaign?.ClosedAt is not { } closedAt || campaign.FinalizedAt is not null) return new FinalOutcome.NothingToDo();
         var wait = closedAt + Grace - clock.GetUtcNow();
         if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, ct);
 
@@ -47,7 +53,7 @@ public sealed class FinalSnapshot(
                 if (++n > 0) break;
             return n;
         }, ct);
-        if (waiting > 0) throw new NotYetFinalException($"{campaignId}: accepted pledges are still being counted");
+        if (waiting > 0) return new FinalOutcome.NotYet($"{campaignId}: accepted pledges are still being counted");
 
         var ledger = new List<LedgerPledge>();
         await read.ExecuteAsync(async t =>
@@ -61,12 +67,12 @@ public sealed class FinalSnapshot(
         var live = (await totals.ReadAsync(campaignId)).State;
         var fromLedger = Sum(ledger);
         if (!SameFigures(fromLedger, live, campaign))
-            throw new NotYetFinalException($"{campaignId}: the ledger does not reconcile with the live totals yet");
+            return new FinalOutcome.NotYet($"{campaignId}: the ledger does not reconcile with the live totals yet");
 
         // The public ledger's final checkpoint covers every gift of the final figures, and only those.
         var checkpoint = await ledgerTick.RunAsync(campaignId, ct, fullSweep: true);
         if (checkpoint is null || checkpoint.TreeSize != ledger.Count)
-            throw new NotYetFinalException($"{campaignId}: the public ledger has {checkpoint?.TreeSize ?? 0} of {ledger.Count} gifts so far");
+            return new FinalOutcome.NotYet($"{campaignId}: the public ledger has {checkpoint?.TreeSize ?? 0} of {ledger.Count} gifts so far");
 
         var takenAt = clock.GetUtcNow();
         var csv = LedgerCsv(campaign, ledger);
@@ -81,6 +87,7 @@ public sealed class FinalSnapshot(
         await snapshots.CreateAsync(campaignId, SnapshotStore.FinalJson, JsonSerializer.SerializeToUtf8Bytes(summary, GivingDayJson.Options), "application/json; charset=utf-8", takenAt, ct);
         await campaigns.MarkFinalizedAsync(campaignId, ct);
         log.LogInformation("Final snapshot of {Campaign}: {Count} pledges, ledger sha256 {Sha}", campaignId, ledger.Count, sha);
+        return new FinalOutcome.Written(ledger.Count, sha);
     }
 
     /// <summary>Per-project and campaign figures summed over ledger rows (a pledge without a contact is its own donor).</summary>

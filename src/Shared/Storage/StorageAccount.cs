@@ -29,14 +29,19 @@ public sealed class StorageAccount
         Tables = tables; Queues = queues; Blobs = blobs; Names = names;
     }
 
+    /// <summary>AzureWebJobsStorage points at Azurite (the development storage account).</summary>
+    public static bool IsAzurite(IConfiguration configuration) =>
+        configuration[Setting] is { } c && (c.Contains("devstoreaccount1", StringComparison.Ordinal) || c.Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase));
+
     public static StorageAccount FromConfiguration(IConfiguration configuration)
     {
-        var names = new StorageNames(configuration["Storage:NamePrefix"] ?? "");
+        var settings = configuration.GetSection(StorageSettings.Section).Get<StorageSettings>() ?? new();
+        var names = new StorageNames(settings.NamePrefix ?? "");
         // The SDKs' own retries are off: the Polly pipelines decide (see Resilience/).
         var tableOptions = new TableClientOptions(); tableOptions.Retry.MaxRetries = 0;
         var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }; queueOptions.Retry.MaxRetries = 0;
         var blobOptions = new BlobClientOptions(); blobOptions.Retry.MaxRetries = 0;
-        if (configuration.GetValue<int?>(SimulatedLatencySetting) is int ms and > 0)
+        if (settings.SimulatedLatencyMs is int ms and > 0)
         {
             // Per try, inside the SDK: every request pays it, the queue listener's own receives and deletes too.
             var latency = new SimulatedLatencyPolicy(TimeSpan.FromMilliseconds(ms));
@@ -112,4 +117,13 @@ public sealed class StorageNames(string prefix)
     public string Queue(string logical) => Prefix.Length == 0 ? logical : $"{Prefix}-{logical}";
     public string PoisonQueue(string logical) => Queue(logical) + "-poison";
     public string Container(string logical) => Prefix.Length == 0 ? logical : $"{Prefix}-{logical}";
+}
+
+/// <summary>Storage:NamePrefix (every table, queue and container name starts with it; tests and benchmarks share one
+/// account) and Storage:SimulatedLatencyMs (added to every storage request, for benchmarks).</summary>
+public sealed class StorageSettings
+{
+    public const string Section = "Storage";
+    public string? NamePrefix { get; set; }
+    public int? SimulatedLatencyMs { get; set; }
 }

@@ -1,12 +1,12 @@
-using Azure;
+using GivingDay.Resilience;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Polly.Registry;
 
 namespace GivingDay.Storage;
 
 /// <summary>Creates the tables, queues and containers at start, in the background so that the
 /// server answers /api/health before storage is reached. Callers that need storage await <see cref="Ready"/>.</summary>
-public sealed class StorageSetup(StorageAccount account, ILogger<StorageSetup> log) : BackgroundService
+public sealed class StorageSetup(StorageAccount account, ResiliencePipelineProvider<string> pipelines) : BackgroundService
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -16,22 +16,9 @@ public sealed class StorageSetup(StorageAccount account, ILogger<StorageSetup> l
     {
         // Off the start path: building the clients' first requests is slower than a server's whole start.
         await Task.Yield();
-        var delay = TimeSpan.FromMilliseconds(200);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await CreateAllAsync(stoppingToken);
-                _ready.TrySetResult();
-                return;
-            }
-            catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException)
-            {
-                log.LogWarning("Storage not reachable yet ({Message}); retrying in {Delay}", e.Message, delay);
-                await Task.Delay(delay, stoppingToken);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
-            }
-        }
+        // Until storage answers (the setup pipeline retries for ever, with backoff up to 5 s, and logs each try).
+        await pipelines.GetPipeline(StoragePipelines.Setup).ExecuteAsync(async t => await CreateAllAsync(t), stoppingToken);
+        _ready.TrySetResult();
     }
 
     public async Task CreateAllAsync(CancellationToken ct)

@@ -21,15 +21,15 @@ public sealed class LiveTotals(StorageAccount account, ResiliencePipelineProvide
 
     public async Task<Reading> GetAsync(string campaignId, CancellationToken ct)
     {
-        while (true)
-        {
-            var current = _readings.GetOrAdd(campaignId, id => ReadAsync(id));
-            if (!current.IsCompleted) return await current.WaitAsync(ct);
-            if (current.IsCompletedSuccessfully && clock.GetUtcNow() - current.Result.ReadAt < Freshness) return current.Result;
-            // Stale or failed: one caller starts the next read, the others share it.
-            var next = new Lazy<Task<Reading>>(() => ReadAsync(campaignId));
-            if (_readings.TryUpdate(campaignId, next.Value, current)) return await next.Value.WaitAsync(ct);
-        }
+        var current = _readings.GetOrAdd(campaignId, ReadAsync);
+        if (!current.IsCompleted) return await current.WaitAsync(ct);
+        if (current.IsCompletedSuccessfully && clock.GetUtcNow() - current.Result.ReadAt < Freshness) return current.Result;
+        // Stale or failed: whoever swaps in the next read starts it; the others share the one that won.
+        var start = new Task<Task<Reading>>(() => ReadAsync(campaignId));
+        var next = start.Unwrap();
+        if (_readings.TryUpdate(campaignId, next, current)) start.Start(TaskScheduler.Default);
+        else next = _readings.GetOrAdd(campaignId, ReadAsync);
+        return await next.WaitAsync(ct);
     }
 
     /// <summary>Reads now, bypassing the cache (snapshots and close need the latest figures).</summary>

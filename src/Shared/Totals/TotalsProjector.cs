@@ -9,7 +9,6 @@ using GivingDay.Matching;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
 using GivingDay.Storage;
-using Microsoft.Extensions.Logging;
 using Polly.Registry;
 
 namespace GivingDay.Totals;
@@ -22,11 +21,9 @@ public sealed class TotalsProjector(
     StorageAccount account,
     ResiliencePipelineProvider<string> pipelines,
     CampaignStore campaigns,
-    TimeProvider clock,
-    ILogger<TotalsProjector> log)
+    TimeProvider clock)
 {
     private const int MaxActions = 100;
-    private const int MaxAttempts = 50;
     // An Azure Table query allows at most 15 comparisons: the partition, and two per donor's range.
     private const int ActivityDonorsPerQuery = 7;
     // Past this many known donors a campaign's view starts afresh (unknown donors are only slower, never wrong).
@@ -135,38 +132,38 @@ public sealed class TotalsProjector(
         // fails as a whole and the next attempt reads what the step needs.
         var doubt = Doubt.None;
         ActivityRead? prefetched = null;
-        for (var attempt = 1; pledges.Count > 0; attempt++)
+        var race = pipelines.GetPipeline(StoragePipelines.LostRace);
+        while (pledges.Count > 0)
         {
-            try
+            // One step, tried again (by the lost-race pipeline) until it commits: each try reads what the last lost.
+            var step = await race.ExecuteAsync(async t =>
             {
-                var step = await CountStepAsync(campaign, counting, pledges, markers, doubt, prefetched, ct);
-                counted.UnionWith(step.Counted);
-                pledges = step.Left;
-                prefetched = step.Next;
-                attempt = 0;
-                // After a step that committed, the rest are most likely uncounted too and the view is current.
-                if (step.Counted.Count > 0) doubt = Doubt.None;
-            }
-            catch (Exception e) when ((e is LostRace || IsLostRace(e)) && attempt < MaxAttempts)
-            {
-                // Another processor committed first (totals ETag, a marker already gone, a donor row), or this
-                // instance's view was stale: read again and recompute. Another instance counting other pledges of
-                // the campaign only makes the totals row stale: that alone is read again first.
-                // A reply that names the totals row is believed every time (two instances counting one campaign lose
-                // that race often, and a read of everything each time would be the cost of it); a reply that cannot
-                // say which row failed earns a read of the totals first, then of everything.
-                doubt = e switch
+                try { return await CountStepAsync(campaign, counting, pledges, markers, doubt, prefetched, t); }
+                catch (Exception e) when (StoragePipelines.IsLostRace(e))
                 {
-                    LostRace { Row: FailedRow.Totals } => Doubt.Totals,
-                    LostRace { Row: FailedRow.Unknown } when doubt == Doubt.None => Doubt.Totals,
-                    _ => Doubt.All,
-                };
-                counting.Totals = null;
-                if (doubt == Doubt.All) markers.ForgetAll();
-                prefetched = null;
-                log.LogDebug("Counting step for {Campaign} lost a race ({Message}); reading again", campaign.Id, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
-            }
+                    // Another processor committed first (totals ETag, a marker already gone, a donor row), or this
+                    // instance's view was stale: read again and recompute. Another instance counting other pledges of
+                    // the campaign only makes the totals row stale: that alone is read again first.
+                    // A reply that names the totals row is believed every time (two instances counting one campaign lose
+                    // that race often, and a read of everything each time would be the cost of it); a reply that cannot
+                    // say which row failed earns a read of the totals first, then of everything.
+                    doubt = e switch
+                    {
+                        LostRace { Row: FailedRow.Totals } => Doubt.Totals,
+                        LostRace { Row: FailedRow.Unknown } when doubt == Doubt.None => Doubt.Totals,
+                        _ => Doubt.All,
+                    };
+                    counting.Totals = null;
+                    if (doubt == Doubt.All) markers.ForgetAll();
+                    prefetched = null;
+                    throw;
+                }
+            }, ct);
+            counted.UnionWith(step.Counted);
+            pledges = step.Left;
+            prefetched = step.Next;
+            // After a step that committed, the rest are most likely uncounted too and the view is current.
+            if (step.Counted.Count > 0) doubt = Doubt.None;
         }
         return counted;
     }
@@ -178,13 +175,10 @@ public sealed class TotalsProjector(
 
     /// <summary>A counting transaction that failed on a row changed by someone else; Row: which, as far as the reply
     /// says (Azurite answers some failures in a form the SDK cannot read).</summary>
-    private sealed class LostRace(Exception inner, FailedRow row) : Exception(inner.Message, inner)
+    private sealed class LostRace(Exception inner, FailedRow row) : LostRaceException(inner.Message, inner)
     {
         public FailedRow Row => row;
     }
-
-    private static bool IsLostRace(Exception e) =>
-        e is RequestFailedException { Status: 404 or 409 or 412 } || TransactionReplies.IsUnreadableFailure(e);
 
     /// <summary>Left: the pledges still to count. Next: the velocity activity of the next step's pledges, read while
     /// this step committed (one round trip less per step).</summary>
@@ -341,7 +335,7 @@ public sealed class TotalsProjector(
             replies = await pipelines.GetPipeline(StoragePipelines.CountCommit).ExecuteAsync(
                 async t => (await _ledger.SubmitTransactionAsync(actions, t)).Value, ct);
         }
-        catch (Exception commitFailed) when (IsLostRace(commitFailed))
+        catch (Exception commitFailed) when (StoragePipelines.IsLostRace(commitFailed))
         {
             var failed = (commitFailed as TableTransactionFailedException)?.FailedTransactionActionIndex;
             throw new LostRace(commitFailed, failed is null ? FailedRow.Unknown : failed == actions.Count - 1 ? FailedRow.Totals : FailedRow.Other);
@@ -437,9 +431,10 @@ public sealed class TotalsProjector(
         // Several donors' ranges per query: far fewer queries than one per donor.
         await Parallel.ForEachAsync(byDonor.Chunk(ActivityDonorsPerQuery), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (group, token) =>
         {
-            var ranges = group.Select(d =>
-                $"(RowKey ge '{Escape(LedgerKeys.ActivityFrom(d.Key, d.Min(p => p.AcceptedAt) - MatchingRules.VelocityWindow))}' and RowKey lt '{Escape(LedgerKeys.ActivityEnd(d.Key))}')");
-            var filter = $"PartitionKey eq '{Escape(campaign.Id)}' and (" + string.Join(" or ", ranges) + ")";
+            // Each piece from the SDK's filter helper, which quotes and escapes the values.
+            var ranges = group.Select(d => TableClient.CreateQueryFilter(
+                $"(RowKey ge {LedgerKeys.ActivityFrom(d.Key, d.Min(p => p.AcceptedAt) - MatchingRules.VelocityWindow)} and RowKey lt {LedgerKeys.ActivityEnd(d.Key)})"));
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {campaign.Id}") + " and (" + string.Join(" or ", ranges) + ")";
             var found = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
             await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
             {
@@ -455,6 +450,4 @@ public sealed class TotalsProjector(
         });
         return result;
     }
-
-    private static string Escape(string s) => s.Replace("'", "''");
 }

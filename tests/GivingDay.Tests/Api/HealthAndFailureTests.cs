@@ -1,3 +1,4 @@
+using GivingDay.Pledges;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -89,6 +90,33 @@ public class SettingsAtStartTests
             new() { [setting] = "@Microsoft.KeyVault(VaultName=kv-abc;SecretName=organiser-api-key)" }, listeners: false));
         Assert.Contains(appSetting, failure.Message);
         Assert.Contains("Key Vault", failure.Message);
+    }
+
+    [Theory]
+    [InlineData("ForwardedHeaders:KnownProxies", "10.0.0.300", "ForwardedHeaders__KnownProxies")]
+    [InlineData("ForwardedHeaders:KnownNetworks", "10.0.0.0/99", "ForwardedHeaders__KnownNetworks")]
+    [InlineData("RateLimit:PerClientPerSecond", "-1", "RateLimit__PerClientPerSecond")]
+    [InlineData("Redrive:StaleAfterSeconds", "0", "Redrive__StaleAfterSeconds")]
+    [InlineData("Ledger:Source", "tree", "Ledger__Source")]
+    [InlineData("Pages:ApiBase", "ftp://example.org", "Pages__ApiBase")]
+    public async Task A_start_with_a_malformed_setting_fails_naming_the_setting(string setting, string value, string appSetting)
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() =>
+            AppInstance.StartAsync(Azurite.UniquePrefix(), new() { [setting] = value }, listeners: false));
+        Assert.Contains(appSetting, failure.Message);
+    }
+
+    [Fact]
+    public void Donors_are_never_hashed_with_the_development_key_outside_development()
+    {
+        var log = Microsoft.Extensions.Logging.Abstractions.NullLogger<DonorIdentity>.Instance;
+        var production = new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Production" };
+        var development = new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Development" };
+        Assert.Contains("Hashing__DonorKey", Assert.Throws<InvalidOperationException>(() => new DonorIdentity(null, production, log)).Message);
+        Assert.Contains("Hashing__DonorKey", Assert.Throws<InvalidOperationException>(() => new DonorIdentity(" ", production, log)).Message);
+        // In Development the development key serves; a configured key hashes differently from it.
+        var fallback = new DonorIdentity(null, development, log).ContactHash("13800000000");
+        Assert.NotEqual(fallback, new DonorIdentity("a-real-key", production, log).ContactHash("13800000000"));
     }
 
     [Fact]

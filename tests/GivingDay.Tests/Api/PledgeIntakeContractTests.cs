@@ -24,7 +24,7 @@ public class PledgeIntakeContractTests(HttpOnlyApp shared) : IClassFixture<HttpO
     private async Task<int> LedgerRowsAsync(string campaignId)
     {
         var n = 0;
-        await foreach (var row in _app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>($"PartitionKey eq '{campaignId}'"))
+        await foreach (var row in _app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {campaignId}")))
             if (row.RowKey != "state") n++;
         return n;
     }

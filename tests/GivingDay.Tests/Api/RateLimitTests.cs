@@ -28,8 +28,9 @@ public class RateLimitTests
     [Fact]
     public async Task Forwarded_for_is_believed_only_from_a_trusted_proxy()
     {
-        await using var untrusted = await AppInstance.StartAsync(Azurite.UniquePrefix(), new() { ["RateLimit:PerClientPerSecond"] = "2" }, listeners: false);
-        await using var trusted = await AppInstance.StartAsync(untrusted.Prefix, new() { ["RateLimit:PerClientPerSecond"] = "2", ["RateLimit:TrustedProxies"] = "127.0.0.1" }, listeners: false);
+        // The test's client is on loopback: trusted by default, untrusted once the known proxies are others.
+        await using var untrusted = await AppInstance.StartAsync(Azurite.UniquePrefix(), new() { ["RateLimit:PerClientPerSecond"] = "2", ["ForwardedHeaders:KnownProxies"] = "192.0.2.1" }, listeners: false);
+        await using var trusted = await AppInstance.StartAsync(untrusted.Prefix, new() { ["RateLimit:PerClientPerSecond"] = "2" }, listeners: false);
         var id = TestCampaigns.NewId();
         (await untrusted.PutCampaignAsync(id, TestCampaigns.Definition())).EnsureSuccessStatusCode();
 

@@ -33,11 +33,11 @@ public sealed class LedgerInstance
             [LedgerOptions.SourceSetting] = source,
         }).Build();
         Account = StorageAccount.FromConfiguration(config);
-        var pipelines = StoragePipelines.Create(chaos ?? []);
+        var pipelines = StoragePipelines.Provider(chaos ?? []);
         Store = new LedgerStore(Account, pipelines);
         Checkpoints = new CheckpointStore(Store);
         Signer = new CheckpointSigner(Account, pipelines, LedgerOptions.FromConfiguration(config), TimeProvider.System, NullLogger<CheckpointSigner>.Instance);
-        Sequencer = new LedgerSequencer(Store, NullLogger<LedgerSequencer>.Instance);
+        Sequencer = new LedgerSequencer(Store);
         Source = new LedgerSource(Account, Store, pipelines, LedgerOptions.FromConfiguration(config));
         Reader = new LedgerReader(Store, Checkpoints, TimeProvider.System);
         Tick = new LedgerTick(Source, Sequencer, Signer, Checkpoints);

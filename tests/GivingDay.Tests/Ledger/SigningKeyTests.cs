@@ -23,7 +23,7 @@ public class SigningKeyTests
             [LedgerOptions.DevelopmentKeySetting] = allowDevelopmentKey?.ToString(),
         }).Build();
         var account = StorageAccount.FromConfiguration(config);
-        return (new CheckpointSigner(account, StoragePipelines.Create([]), LedgerOptions.FromConfiguration(config), TimeProvider.System,
+        return (new CheckpointSigner(account, StoragePipelines.Provider([]), LedgerOptions.FromConfiguration(config), TimeProvider.System,
             NullLogger<CheckpointSigner>.Instance), account);
     }
 

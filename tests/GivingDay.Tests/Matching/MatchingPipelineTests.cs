@@ -20,7 +20,7 @@ public class MatchingPipelineTests
     private static async Task<List<Counted>> LedgerAsync(AppInstance app, string campaign)
     {
         var rows = new List<Counted>();
-        await foreach (var r in app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>($"PartitionKey eq '{campaign}' and RowKey ge 'p|' and RowKey lt 'p}}'"))
+        await foreach (var r in app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {campaign} and RowKey ge {"p|"} and RowKey lt {"p}"}")))
         {
             Assert.True(r.GetBoolean("Counted"), $"pledge {r.RowKey} not counted");
             rows.Add(new Counted(r.RowKey[2..], r.GetString("ProjectId"), r.GetInt64("Amount")!.Value, r.GetInt64("Matched")!.Value, r.GetString("FundId"), r.GetString("DonorHash")));

@@ -27,7 +27,7 @@ public class IntakeTests
     {
         var n = 0;
         await foreach (var _ in app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<Azure.Data.Tables.TableEntity>(
-            $"PartitionKey eq '{campaignId}' and RowKey ge 'p|' and RowKey lt 'p}}'")) n++;
+            Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {"p|"} and RowKey lt {"p}"}"))) n++;
         return n;
     }
 

@@ -61,7 +61,7 @@ public class ProgressAndOfflineTests
         Assert.Equal("projectId.unknown", problem.GetProperty("codes").GetProperty("row 4: projectId")[0].GetString());
         Assert.Equal("offlineFile.invalid", problem.GetProperty("code").GetString());
         var rows = 0;
-        await foreach (var r in app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>($"PartitionKey eq '{campaign}'"))
+        await foreach (var r in app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {campaign}")))
             if (r.RowKey != "state") rows++;
         Assert.Equal(0, rows);
 
