@@ -11,7 +11,7 @@ using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using GivingDay.Functions.Http;
 using GivingDay.Json;
-using GivingDay.Money;
+using GivingDay.Amounts;
 
 namespace GivingDay.Functions.OpenApi;
 
@@ -183,7 +183,7 @@ public static partial class ApiDocument
         private static readonly Dictionary<Type, Func<JsonObject>> Converted = new()
         {
             [typeof(Ratio)] = () => new JsonObject { ["type"] = "number", ["exclusiveMinimum"] = 0, ["maximum"] = 100, ["description"] = "at most four decimals" },
-            [typeof(Money.Money)] = () => new JsonObject { ["type"] = "integer", ["description"] = "fen" },
+            [typeof(Money)] = () => new JsonObject { ["type"] = "integer", ["description"] = "fen" },
             [typeof(object)] = () => new JsonObject { ["type"] = "object" },
         };
 

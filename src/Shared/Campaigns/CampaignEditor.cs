@@ -6,6 +6,7 @@ using GivingDay.Storage;
 using GivingDay.Totals;
 using GivingDay.Validation;
 using Polly.Registry;
+using GivingDay.Amounts;
 
 namespace GivingDay.Campaigns;
 
@@ -67,15 +68,15 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
         {
             var fund = definition.MatchingFunds[i];
             if (fund.Pool.Fen < state.Used(fund.Id))
-                errors.Add($"matchingFunds[{i}].pool", "pool.below_matched", new Money.Money(state.Used(fund.Id)));
+                errors.Add($"matchingFunds[{i}].pool", "pool.below_matched", new Money(state.Used(fund.Id)));
         }
         foreach (var (fundId, used) in state.FundUsed.Where(u => u.Value > 0))
             if (definition.MatchingFunds.All(f => f.Id != fundId))
-                errors.Add("matchingFunds", "matchingFunds.fund_in_use", fundId, new Money.Money(used));
+                errors.Add("matchingFunds", "matchingFunds.fund_in_use", fundId, new Money(used));
         // The books stay whole: a project with counted gifts keeps its id (its name, goal and story may change).
         foreach (var (projectId, figures) in state.Projects.Where(p => p.Value.Pledges > 0).OrderBy(p => p.Key, StringComparer.Ordinal))
             if (definition.Projects.All(p => p.Id != projectId))
-                errors.Add("projects", "projects.project_in_use", projectId, figures.Pledges, new Money.Money(figures.Raised));
+                errors.Add("projects", "projects.project_in_use", projectId, figures.Pledges, new Money(figures.Raised));
         return errors;
     }
 }

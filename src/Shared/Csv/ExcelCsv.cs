@@ -1,5 +1,6 @@
 using System.Globalization;
 using CsvHelper;
+using GivingDay.Amounts;
 
 namespace GivingDay.Csv;
 
@@ -33,9 +34,9 @@ public static class ExcelCsv
     public static string BeijingTime(DateTimeOffset t) => t.ToOffset(BeijingOffset).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
     /// <summary>50.00: yuan with two decimals, no grouping, so Excel reads it as a number.</summary>
-    public static string Yuan(Money.Money amount) => amount.ToString();
+    public static string Yuan(Money amount) => amount.ToString();
 
-    public static string Fen(Money.Money amount) => amount.Fen.ToString(CultureInfo.InvariantCulture);
+    public static string Fen(Money amount) => amount.Fen.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The channel as a Chinese reader says it.</summary>
     public static string Channel(string channel) => channel switch

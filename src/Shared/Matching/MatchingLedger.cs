@@ -1,8 +1,7 @@
+using GivingDay.Amounts;
 using GivingDay.Campaigns;
 
 namespace GivingDay.Matching;
-
-using GivingDay.Money;
 
 /// <summary>Applies <see cref="MatchingRules.Decide"/> to a chunk of pledges in processing order, first come
 /// first served: each match is taken from the pool and added to the donor's total before the next pledge is

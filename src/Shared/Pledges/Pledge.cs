@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Azure.Data.Tables;
+using GivingDay.Amounts;
 
 namespace GivingDay.Pledges;
 
@@ -16,7 +17,7 @@ public sealed record Pledge(
     string Id,
     string CampaignId,
     string ProjectId,
-    Money.Money Amount,
+    Money Amount,
     string? DonorHash,
     string? MaskedName,
     string? Message,
@@ -27,7 +28,7 @@ public sealed record Pledge(
     [property: JsonIgnore] bool Anonymous = false);
 
 /// <summary>A pledge row with what counting added to it.</summary>
-public sealed record LedgerPledge(Pledge Pledge, bool Counted, Money.Money Matched, string? FundId, DateTimeOffset? CountedAt)
+public sealed record LedgerPledge(Pledge Pledge, bool Counted, Money Matched, string? FundId, DateTimeOffset? CountedAt)
 {
     public string Status => Counted ? "counted" : "accepted";
 }
@@ -105,7 +106,7 @@ public static class PledgeRows
             row.RowKey[LedgerKeys.PledgePrefix.Length..],
             row.PartitionKey,
             row.GetString("ProjectId"),
-            new Money.Money(row.GetInt64("Amount") ?? 0),
+            new Money(row.GetInt64("Amount") ?? 0),
             row.GetString("DonorHash"),
             row.GetString("MaskedName"),
             row.GetString("Message"),
@@ -114,7 +115,7 @@ public static class PledgeRows
             row.GetString("Fingerprint") ?? "",
             row.GetString("DisplayName"),
             row.GetBoolean("Anonymous") ?? false);
-        return new LedgerPledge(pledge, row.GetBoolean("Counted") ?? false, new Money.Money(row.GetInt64("Matched") ?? 0),
+        return new LedgerPledge(pledge, row.GetBoolean("Counted") ?? false, new Money(row.GetInt64("Matched") ?? 0),
             row.GetString("FundId"), row.GetDateTimeOffset("CountedAt"));
     }
 }

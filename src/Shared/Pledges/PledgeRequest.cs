@@ -4,11 +4,12 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using GivingDay.Campaigns;
 using GivingDay.Validation;
+using GivingDay.Amounts;
 
 namespace GivingDay.Pledges;
 
 /// <summary>A pledge body that passed every rule in api.md, normalised (NFC, trimmed, contact lower-cased).</summary>
-public sealed partial record PledgeRequest(string ProjectId, Money.Money Amount, string? Name, bool Anonymous, string? Contact, string? Message)
+public sealed partial record PledgeRequest(string ProjectId, Money Amount, string? Name, bool Anonymous, string? Contact, string? Message)
 {
     public const int MaxBodyBytes = 4096;
     public const int MaxNameLength = 32;
@@ -34,7 +35,7 @@ public sealed partial record PledgeRequest(string ProjectId, Money.Money Amount,
         }
         else projectId = p.GetString()!;
 
-        Money.Money? amount = null;
+        Money? amount = null;
         if (!body.TryGetProperty("amount", out var a) || a.ValueKind == JsonValueKind.Null)
             errors.Add("amount", "amount.required");
         else if (a.ValueKind != JsonValueKind.Number || !WholeNumber().IsMatch(a.GetRawText()))
@@ -44,7 +45,7 @@ public sealed partial record PledgeRequest(string ProjectId, Money.Money Amount,
             errors.Add("amount", a.GetRawText().StartsWith('-') ? "amount.out_of_range" : "amount.too_large", campaign.MinPledge, campaign.MaxPledge);
         else if (fen < campaign.MinPledge.Fen || fen > campaign.MaxPledge.Fen)
             errors.Add("amount", "amount.out_of_range", campaign.MinPledge, campaign.MaxPledge);
-        else amount = new Money.Money(fen);
+        else amount = new Money(fen);
 
         string? name = null, contact = null;
         var anonymous = false;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using GivingDay.Amounts;
 
 namespace GivingDay.Validation;
 
@@ -176,7 +177,7 @@ public static class ErrorCatalogue
         (code.LastIndexOf('.') is var dot and > 0 && Labels.ContainsKey(code[..dot]) && Reasons.ContainsKey(code[(dot + 1)..]));
 
     /// <summary>¥1,234.56: yuan, thousands grouped, two decimals (the same in both languages).</summary>
-    public static string Yuan(Money.Money amount) =>
+    public static string Yuan(Money amount) =>
         (amount.Fen < 0 ? "-¥" : "¥") + (Math.Abs(amount.Fen) / 100).ToString("N0", CultureInfo.InvariantCulture) + "." + (Math.Abs(amount.Fen) % 100).ToString("00", CultureInfo.InvariantCulture);
 
     private static string Format(string template, IReadOnlyList<object?> args)
@@ -184,7 +185,7 @@ public static class ErrorCatalogue
         if (args.Count == 0) return template;
         var shown = args.Select(a => a switch
         {
-            Money.Money m => Yuan(m),
+            Money m => Yuan(m),
             IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
             _ => a?.ToString() ?? "",
         }).ToArray<object?>();

@@ -7,7 +7,7 @@ using GivingDay.Matching;
 
 namespace GivingDay.Tests.Matching;
 
-using GivingDay.Money;
+using GivingDay.Amounts;
 
 // A fixed seed keeps CI deterministic; the properties were also run with many random seeds while writing them.
 // A property that checks only some cases says so with a precondition (When): a case without it is not a pass, and
