@@ -33,7 +33,7 @@ public class WorkerSerializerTests
     [Fact]
     public async Task The_worker_reads_a_pledge_batch_as_the_intake_writes_it()
     {
-        var pledge = new Pledge("p1", "c1", "zaochan", new GivingDay.Money.Money(5000), "hash", "张*", "加油", Channels.Online,
+        var pledge = new Pledge("p1", "c1", "zaochan", new GivingDay.Amounts.Money(5000), "hash", "张*", "加油", Channels.Online,
             new DateTimeOffset(2026, 5, 8, 10, 0, 0, TimeSpan.FromHours(8)), "fingerprint");
         var written = JsonSerializer.Serialize(new PledgeBatchMessage("c1", [pledge]), GivingDayJson.Options);
 

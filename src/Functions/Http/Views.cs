@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using GivingDay.Campaigns;
 using GivingDay.Ledger;
-using GivingDay.Money;
+using GivingDay.Amounts;
 using GivingDay.Pledges;
 using GivingDay.Totals;
 

@@ -1,4 +1,4 @@
-using GivingDay.Money;
+using GivingDay.Amounts;
 
 namespace GivingDay.Campaigns;
 
@@ -6,16 +6,16 @@ public enum CampaignStatus { Draft, Live, Closed, Finalized }
 
 /// <summary>A project: its id never changes once money is counted against it; its name, goal, story and picture may.
 /// The story is plain text (shown as text, never as HTML); the picture an https URL.</summary>
-public sealed record Project(string Id, string Name, Money.Money Goal, string? Story = null, string? PictureUrl = null);
+public sealed record Project(string Id, string Name, Money Goal, string? Story = null, string? PictureUrl = null);
 
 /// <summary>A sponsor's matching pool. Absent caps do not limit; the window defaults to the campaign's.</summary>
 public sealed record MatchingFund(
     string Id,
     string Sponsor,
     Ratio Ratio,
-    Money.Money Pool,
-    Money.Money? PerPledgeCap,
-    Money.Money? PerDonorCap,
+    Money Pool,
+    Money? PerPledgeCap,
+    Money? PerDonorCap,
     DateTimeOffset StartsAt,
     DateTimeOffset EndsAt,
     IReadOnlyList<string> ProjectIds)
@@ -31,8 +31,8 @@ public sealed record Campaign(
     string Event,
     DateTimeOffset StartsAt,
     DateTimeOffset EndsAt,
-    Money.Money MinPledge,
-    Money.Money MaxPledge,
+    Money MinPledge,
+    Money MaxPledge,
     IReadOnlyList<Project> Projects,
     IReadOnlyList<MatchingFund> MatchingFunds,
     DateTimeOffset? ClosedAt = null,

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using GivingDay.Money;
+using GivingDay.Amounts;
 using GivingDay.Validation;
 
 namespace GivingDay.Campaigns;
@@ -8,8 +8,8 @@ namespace GivingDay.Campaigns;
 /// <summary>Reads and validates the body of <c>PUT /api/organiser/campaigns/{id}</c>, naming each bad field.</summary>
 public static partial class CampaignDefinition
 {
-    public static readonly Money.Money DefaultMinPledge = new(100);
-    public static readonly Money.Money DefaultMaxPledge = new(5_000_000);
+    public static readonly Money DefaultMinPledge = new(100);
+    public static readonly Money DefaultMaxPledge = new(5_000_000);
     public static readonly string[] Events = ["5.8", "99", "custom"];
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -185,18 +185,18 @@ public static partial class CampaignDefinition
         return null;
     }
 
-    private static Money.Money? RequiredMoney(JsonElement o, string name, ValidationErrors errors, string? at = null)
+    private static Money? RequiredMoney(JsonElement o, string name, ValidationErrors errors, string? at = null)
     {
         if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) { errors.Add(Field(at, name), "is required: a whole number of fen"); return null; }
         return ReadMoney(v, Field(at, name), errors);
     }
 
-    private static Money.Money? OptionalMoney(JsonElement o, string name, ValidationErrors errors, string? at = null) =>
+    private static Money? OptionalMoney(JsonElement o, string name, ValidationErrors errors, string? at = null) =>
         o.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? ReadMoney(v, Field(at, name), errors) : null;
 
-    private static Money.Money? ReadMoney(JsonElement v, string field, ValidationErrors errors)
+    private static Money? ReadMoney(JsonElement v, string field, ValidationErrors errors)
     {
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var fen) && fen <= 1_000_000_000_000) return new Money.Money(fen);
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var fen) && fen <= 1_000_000_000_000) return new Money(fen);
         errors.Add(field, "must be a whole number of fen");
         return null;
     }

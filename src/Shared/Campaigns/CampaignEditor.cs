@@ -6,6 +6,7 @@ using GivingDay.Storage;
 using GivingDay.Totals;
 using GivingDay.Validation;
 using Polly.Registry;
+using GivingDay.Amounts;
 
 namespace GivingDay.Campaigns;
 
@@ -70,7 +71,7 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
         // The books stay whole: a project with counted gifts keeps its id (its name, goal and story may change).
         foreach (var (projectId, figures) in state.Projects.Where(p => p.Value.Pledges > 0).OrderBy(p => p.Key, StringComparer.Ordinal))
             if (definition.Projects.All(p => p.Id != projectId))
-                errors.Add("projects", $"project '{projectId}' has {figures.Pledges} counted gifts (¥{new Money.Money(figures.Raised)}) and cannot be removed or renamed by id");
+                errors.Add("projects", $"project '{projectId}' has {figures.Pledges} counted gifts (¥{new Money(figures.Raised)}) and cannot be removed or renamed by id");
         return errors;
     }
 }

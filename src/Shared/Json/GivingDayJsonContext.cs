@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using GivingDay.Money;
+using GivingDay.Amounts;
 using GivingDay.Campaigns;
 using GivingDay.Ledger;
 using GivingDay.Pledges;
@@ -17,7 +17,7 @@ namespace GivingDay.Json;
 [JsonSerializable(typeof(CloseMessage))]
 [JsonSerializable(typeof(Campaign))]
 [JsonSerializable(typeof(TotalsState))]
-[JsonSerializable(typeof(Dictionary<string, Money.Money>))]
+[JsonSerializable(typeof(Dictionary<string, Money>))]
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(long[][]))]
 [JsonSerializable(typeof(ProgressSnapshot))]

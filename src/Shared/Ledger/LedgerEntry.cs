@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using GivingDay.Pledges;
+using GivingDay.Amounts;
 
 namespace GivingDay.Ledger;
 
@@ -10,8 +11,8 @@ namespace GivingDay.Ledger;
 public sealed record LedgerEntry(
     string PledgeId,
     string ProjectId,
-    Money.Money Amount,
-    Money.Money Matched,
+    Money Amount,
+    Money Matched,
     string? FundId,
     string Channel,
     string? MaskedName,
@@ -58,7 +59,7 @@ public sealed record LedgerEntry(
         string? Opt(string name) => e.GetProperty(name).ValueKind == JsonValueKind.Null ? null : e.GetProperty(name).GetString();
         var entry = new LedgerEntry(
             e.GetProperty("pledgeId").GetString()!, e.GetProperty("projectId").GetString()!,
-            new Money.Money(e.GetProperty("amount").GetInt64()), new Money.Money(e.GetProperty("matched").GetInt64()),
+            new Money(e.GetProperty("amount").GetInt64()), new Money(e.GetProperty("matched").GetInt64()),
             Opt("fundId"), e.GetProperty("channel").GetString()!, Opt("maskedName"),
             DateTimeOffset.Parse(e.GetProperty("acceptedAt").GetString()!, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal));

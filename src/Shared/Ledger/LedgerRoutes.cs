@@ -1,3 +1,4 @@
+using GivingDay.Amounts;
 namespace GivingDay.Ledger;
 
 /// <summary>The public ledger routes (under <c>/api</c>, anonymous) and the shapes they answer; docs/ledger.md has the
@@ -42,7 +43,7 @@ public sealed record LedgerResult<T>(LedgerOutcome Outcome, T? Value, string? De
 }
 
 /// <summary>An entry as the entries route shows it: its fields exactly as in its canonical form (acceptedAt as text).</summary>
-public sealed record LedgerEntryFields(string PledgeId, string ProjectId, Money.Money Amount, Money.Money Matched, string? FundId,
+public sealed record LedgerEntryFields(string PledgeId, string ProjectId, Money Amount, Money Matched, string? FundId,
     string Channel, string? MaskedName, string AcceptedAt)
 {
     public static LedgerEntryFields Of(LedgerEntry e) => new(e.PledgeId, e.ProjectId, e.Amount, e.Matched, e.FundId, e.Channel, e.MaskedName, e.AcceptedAtText);

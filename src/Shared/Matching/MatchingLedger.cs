@@ -2,7 +2,7 @@ using GivingDay.Campaigns;
 
 namespace GivingDay.Matching;
 
-using GivingDay.Money;
+using GivingDay.Amounts;
 
 /// <summary>Applies <see cref="MatchingRules.Decide"/> to a chunk of pledges in processing order, first come
 /// first served: each match is taken from the pool and added to the donor's total before the next pledge is

@@ -1,9 +1,7 @@
+using GivingDay.Amounts;
 using GivingDay.Campaigns;
 
 namespace GivingDay.Matching;
-
-// Inside the namespace so that `Money` is the type, not the GivingDay.Money namespace.
-using GivingDay.Money;
 
 /// <summary>A pledge as matching sees it. <see cref="DonorHash"/> is the keyed hash of the donor's contact, null without one.</summary>
 public sealed record PledgeToMatch(string PledgeId, string ProjectId, Money Amount, string? DonorHash, DateTimeOffset AcceptedAt);

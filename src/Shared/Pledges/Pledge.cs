@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using GivingDay.Amounts;
 
 namespace GivingDay.Pledges;
 
@@ -13,7 +14,7 @@ public sealed record Pledge(
     string Id,
     string CampaignId,
     string ProjectId,
-    Money.Money Amount,
+    Money Amount,
     string? DonorHash,
     string? MaskedName,
     string? Message,
@@ -22,7 +23,7 @@ public sealed record Pledge(
     string Fingerprint);
 
 /// <summary>A pledge row with what counting added to it.</summary>
-public sealed record LedgerPledge(Pledge Pledge, bool Counted, Money.Money Matched, string? FundId, DateTimeOffset? CountedAt)
+public sealed record LedgerPledge(Pledge Pledge, bool Counted, Money Matched, string? FundId, DateTimeOffset? CountedAt)
 {
     public string Status => Counted ? "counted" : "accepted";
 }
@@ -98,14 +99,14 @@ public static class PledgeRows
             row.RowKey[LedgerKeys.PledgePrefix.Length..],
             row.PartitionKey,
             row.GetString("ProjectId"),
-            new Money.Money(row.GetInt64("Amount") ?? 0),
+            new Money(row.GetInt64("Amount") ?? 0),
             row.GetString("DonorHash"),
             row.GetString("MaskedName"),
             row.GetString("Message"),
             row.GetString("Channel") ?? Channels.Online,
             row.GetDateTimeOffset("AcceptedAt") ?? default,
             row.GetString("Fingerprint") ?? "");
-        return new LedgerPledge(pledge, row.GetBoolean("Counted") ?? false, new Money.Money(row.GetInt64("Matched") ?? 0),
+        return new LedgerPledge(pledge, row.GetBoolean("Counted") ?? false, new Money(row.GetInt64("Matched") ?? 0),
             row.GetString("FundId"), row.GetDateTimeOffset("CountedAt"));
     }
 }

@@ -4,11 +4,12 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using GivingDay.Campaigns;
 using GivingDay.Validation;
+using GivingDay.Amounts;
 
 namespace GivingDay.Pledges;
 
 /// <summary>A pledge body that passed every rule in api.md, normalised (NFC, trimmed, contact lower-cased).</summary>
-public sealed record PledgeRequest(string ProjectId, Money.Money Amount, string? Name, bool Anonymous, string? Contact, string? Message)
+public sealed record PledgeRequest(string ProjectId, Money Amount, string? Name, bool Anonymous, string? Contact, string? Message)
 {
     public const int MaxBodyBytes = 4096;
     public const int MaxNameLength = 32;
@@ -31,14 +32,14 @@ public sealed record PledgeRequest(string ProjectId, Money.Money Amount, string?
         }
         else projectId = p.GetString()!;
 
-        Money.Money? amount = null;
+        Money? amount = null;
         if (!body.TryGetProperty("amount", out var a) || a.ValueKind == JsonValueKind.Null)
             errors.Add("amount", "is required: a whole number of fen");
         else if (a.ValueKind != JsonValueKind.Number || !a.TryGetInt64(out var fen))
             errors.Add("amount", "must be a whole number of fen (5000 is ¥50.00)");
         else if (fen < campaign.MinPledge.Fen || fen > campaign.MaxPledge.Fen)
             errors.Add("amount", $"must be between {campaign.MinPledge.Fen} and {campaign.MaxPledge.Fen} fen");
-        else amount = new Money.Money(fen);
+        else amount = new Money(fen);
 
         string? name = null, contact = null;
         var anonymous = false;

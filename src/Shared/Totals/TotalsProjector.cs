@@ -10,6 +10,7 @@ using GivingDay.Pledges;
 using GivingDay.Resilience;
 using GivingDay.Storage;
 using Polly.Registry;
+using GivingDay.Amounts;
 
 namespace GivingDay.Totals;
 
@@ -48,7 +49,7 @@ public sealed class TotalsProjector(
     }
 
     /// <summary>A donor's row: what each fund has matched to them (per-donor caps) and the projects they gave to.</summary>
-    private sealed record DonorRow(ETag ETag, IReadOnlyDictionary<string, Money.Money> Matched, IReadOnlySet<string> Projects);
+    private sealed record DonorRow(ETag ETag, IReadOnlyDictionary<string, Money> Matched, IReadOnlySet<string> Projects);
 
     private sealed record Waiting(PledgeBatchMessage Message, TaskCompletionSource<int> Done)
     {
@@ -238,8 +239,8 @@ public sealed class TotalsProjector(
         var activity = activityTask.Result;
         var matching = new MatchingLedger(
             campaign.MatchingFunds,
-            campaign.MatchingFunds.ToDictionary(f => f.Id, f => new Money.Money(state.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - state.Used(f.Id))),
-            hash => new DonorHistory(Known(hash)?.Matched ?? new Dictionary<string, Money.Money>(), activity.GetValueOrDefault(hash) ?? new Dictionary<string, DateTimeOffset>()));
+            campaign.MatchingFunds.ToDictionary(f => f.Id, f => new Money(state.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - state.Used(f.Id))),
+            hash => new DonorHistory(Known(hash)?.Matched ?? new Dictionary<string, Money>(), activity.GetValueOrDefault(hash) ?? new Dictionary<string, DateTimeOffset>()));
 
         var actions = new List<TableTransactionAction>(MaxActions);
         var stepProjects = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
@@ -287,10 +288,10 @@ public sealed class TotalsProjector(
         // One row per donor: added for a new donor, or replaced under its ETag with what the donor has been matched
         // and the projects they gave to (for per-project distinct donors).
         var donorMatched = matching.DonorMatched;
-        var donorRows = new List<(string Hash, int Index, IReadOnlyDictionary<string, Money.Money> Matched, IReadOnlySet<string> Projects)>();
+        var donorRows = new List<(string Hash, int Index, IReadOnlyDictionary<string, Money> Matched, IReadOnlySet<string> Projects)>();
         foreach (var (hash, projects) in stepProjects)
         {
-            var matched = donorMatched.GetValueOrDefault(hash) ?? Known(hash)?.Matched ?? new Dictionary<string, Money.Money>();
+            var matched = donorMatched.GetValueOrDefault(hash) ?? Known(hash)?.Matched ?? new Dictionary<string, Money>();
             var row = new TableEntity(campaign.Id, LedgerKeys.Donor(hash))
             {
                 ["Matched"] = JsonSerializer.Serialize(matched, GivingDayJson.Options),
@@ -416,7 +417,7 @@ public sealed class TotalsProjector(
         var rows = new Dictionary<string, DonorRow>(StringComparer.Ordinal);
         foreach (var (key, row) in await ReadRowsAsync(campaignId, hashes.Select(LedgerKeys.Donor), ct))
             rows[key[2..]] = new DonorRow(row.ETag,
-                JsonSerializer.Deserialize<Dictionary<string, Money.Money>>(row.GetString("Matched") ?? "{}", GivingDayJson.Options) ?? new(),
+                JsonSerializer.Deserialize<Dictionary<string, Money>>(row.GetString("Matched") ?? "{}", GivingDayJson.Options) ?? new(),
                 (JsonSerializer.Deserialize<List<string>>(row.GetString("Projects") ?? "[]", GivingDayJson.Options) ?? []).ToHashSet(StringComparer.Ordinal));
         return rows;
     }

@@ -5,7 +5,7 @@ using GivingDay.Validation;
 
 namespace GivingDay.Tests.Campaigns;
 
-using GivingDay.Money;
+using GivingDay.Amounts;
 
 public class CampaignDefinitionTests
 {

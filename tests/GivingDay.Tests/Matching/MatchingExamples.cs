@@ -3,7 +3,7 @@ using GivingDay.Matching;
 
 namespace GivingDay.Tests.Matching;
 
-using GivingDay.Money;
+using GivingDay.Amounts;
 
 /// <summary>Worked cases an organiser or sponsor would recognise, each run through the ledger as the processor would.</summary>
 public class MatchingExamples

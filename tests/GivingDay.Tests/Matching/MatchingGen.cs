@@ -6,7 +6,7 @@ using GivingDay.Matching;
 
 namespace GivingDay.Tests.Matching;
 
-using GivingDay.Money;
+using GivingDay.Amounts;
 
 /// <summary>One call of <see cref="MatchingRules.Decide"/>: a pledge, the funds, what is left in each, and the donor's history.</summary>
 public sealed record MatchCase(PledgeToMatch Pledge, IReadOnlyList<MatchingFund> Funds, IReadOnlyDictionary<string, Money> Remaining, DonorHistory Donor)
@@ -38,7 +38,7 @@ public static class MatchingGen
     public static Gen<Ratio> Ratio =>
         Gen.Frequency(
             (2, Gen.Elements(5_000L, 10_000L, 20_000L, 3_333L).Select(v => new Ratio(v))),
-            (3, Gen.Choose(1, (int)GivingDay.Money.Ratio.MaxPerTenThousand).Select(v => new Ratio(v))));
+            (3, Gen.Choose(1, (int)GivingDay.Amounts.Ratio.MaxPerTenThousand).Select(v => new Ratio(v))));
 
     public static Gen<Money?> OptionalCap =>
         Gen.Frequency(

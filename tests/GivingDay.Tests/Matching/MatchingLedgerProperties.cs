@@ -6,7 +6,7 @@ using GivingDay.Matching;
 
 namespace GivingDay.Tests.Matching;
 
-using GivingDay.Money;
+using GivingDay.Amounts;
 
 /// <summary>A chunk: funds with small pools, what storage knew about each donor before it, and pledges in processing
 /// order (a few donors, bursts of gifts seconds apart, some without contact, some redelivered).</summary>

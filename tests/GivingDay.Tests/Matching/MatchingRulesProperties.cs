@@ -7,7 +7,7 @@ using GivingDay.Matching;
 
 namespace GivingDay.Tests.Matching;
 
-using GivingDay.Money;
+using GivingDay.Amounts;
 
 // A fixed seed keeps CI deterministic; the properties were also run with many random seeds while writing them.
 [Properties(Replay = "(1508212219,296402401)", MaxTest = 500)]

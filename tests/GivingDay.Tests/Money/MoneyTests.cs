@@ -9,7 +9,7 @@ using GivingDay.Tests.Matching;
 // Not GivingDay.Tests.Money: a namespace of that name would shadow the Money type in every other test namespace.
 namespace GivingDay.Tests.Amounts;
 
-using GivingDay.Money;
+using GivingDay.Amounts;
 
 [Properties(Replay = "(876204631,1421373969)", MaxTest = 1000)]
 public class MoneyTests

@@ -3,7 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using GivingDay.Json;
-using GivingDay.Money;
+using GivingDay.Amounts;
 
 namespace GivingDay.Tests.Amounts;
 

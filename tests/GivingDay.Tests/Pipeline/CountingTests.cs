@@ -131,7 +131,7 @@ public class CountingTests
         (await app.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();
         var ledger = app.Get<StorageAccount>().Table(StorageNames.LedgerTable);
         var now = DateTimeOffset.UtcNow;
-        var pledges = Enumerable.Range(0, 6).Select(i => new Pledge($"old{i:00}", campaignId, Projects[i % 3], new GivingDay.Money.Money(1000 + i),
+        var pledges = Enumerable.Range(0, 6).Select(i => new Pledge($"old{i:00}", campaignId, Projects[i % 3], new GivingDay.Amounts.Money(1000 + i),
             i % 2 == 0 ? null : $"donor{i}", "王*", "加油", Channels.Online, now.AddSeconds(-40 + i), "fp")).ToList();
         foreach (var p in pledges)
             await ledger.SubmitTransactionAsync([

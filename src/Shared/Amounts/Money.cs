@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace GivingDay.Money;
+namespace GivingDay.Amounts;
 
 /// <summary>An amount of Chinese yuan in fen (1/100 yuan). Never a floating-point type.</summary>
 [JsonConverter(typeof(MoneyJsonConverter))]

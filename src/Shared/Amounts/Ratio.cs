@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace GivingDay.Money;
+namespace GivingDay.Amounts;
 
 /// <summary>A matching ratio with up to four decimals, kept as an integer per ten thousand so
 /// that floor(amount × ratio) is exact.</summary>
