@@ -69,6 +69,9 @@ public class ConsoleDryRunAndDonorsTests(BrowserFixture browser, AppFixture fixt
         var campaign = TestCampaigns.NewId("dry");
         (await App.PutCampaignAsync(campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
         var page = await OrganiserConsoleTests.ConsoleAsync(browser, App, campaign);
+        // The editor starts with a sample definition that names the same projects: empty it, so that what is waited for
+        // below is the loaded definition and not the sample.
+        await page.FillAsync("#definition", "");
         await page.ClickAsync("#load-current");
         await Assertions.Expect(page.Locator("#definition")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("weixinyuan"));
         var definition = JsonNode.Parse(await page.InputValueAsync("#definition"))!;

@@ -192,6 +192,13 @@ public sealed partial class OrganiserFunctions(
         return TypedResults.Ok(new DonorDownloadsView(await donors.DownloadsAsync(campaignId, ct)));
     }
 
+    /// <summary>Whether the key is right, and nothing else: the console checks a key with it before using it.</summary>
+    [Function(nameof(CheckOrganiserKey))]
+    [EndpointSummary("Check the organiser key: 204 when it is right")]
+    [Answer(204, "The key is right.")]
+    public IResult CheckOrganiserKey([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "organiser/key")] HttpRequest request) =>
+        organiserKey.Reject(request) ?? (IResult)TypedResults.NoContent();
+
     public const string OrganiserNameHeader = "X-Organiser-Name";
 
     /// <summary>Who downloads, as the organiser says: 1–100 characters, no control characters. A header carries only

@@ -255,6 +255,10 @@ public static partial class ApiDocument
                 if (Nullable.GetUnderlyingType(type) is not null) replaced["type"] = new JsonArray(replaced["type"]!.GetValue<string>(), "null");
                 node = replaced;
             }
+            // A JsonNode or JsonElement property (the dry run's from and to) exports as the schema `true`, which OpenAPI
+            // readers do not take as a property's schema: say "any JSON value" as an object.
+            if (node is JsonValue v && v.GetValueKind() == JsonValueKind.True)
+                node = new JsonObject { ["description"] = "Any JSON value." };
             if (node is not JsonObject schema) return node;
             if (context.PropertyInfo is { } property)
             {

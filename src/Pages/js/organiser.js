@@ -58,7 +58,7 @@ async function checkKey() {
   sessionStorage.setItem("givingday.key", keyInput.value);
   if (!key()) { setKeyState("none"); return; }
   setKeyState("checking");
-  const r = await organiser("/api/organiser/metrics");
+  const r = await organiser("/api/organiser/key");
   if (r.ok) refreshCampaign();
 }
 keyInput.addEventListener("change", checkKey);

@@ -36,7 +36,7 @@ public sealed class FinalSnapshot(
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
 
     public sealed record Summary(object Campaign, FiguresSnapshot Totals, IReadOnlyList<ProjectSnapshot> Projects, IReadOnlyList<FundSnapshot> Funds,
-        long Pledges, string LedgerSha256, DateTimeOffset TakenAt, Checkpoint Checkpoint);
+        long Pledges, string LedgerSha256, DateTimeOffset TakenAt, Checkpoint? Checkpoint);
 
     public async Task<FinalOutcome> WriteAsync(string campaignId, CancellationToken ct)
     {
@@ -69,9 +69,10 @@ public sealed class FinalSnapshot(
         if (!SameFigures(fromLedger, live, campaign))
             return new FinalOutcome.NotYet($"{campaignId}: the ledger does not reconcile with the live totals yet");
 
-        // The public ledger's final checkpoint covers every gift of the final figures, and only those.
+        // The public ledger's final checkpoint covers every gift of the final figures, and only those. A campaign closed
+        // without a gift has an empty ledger, which has no checkpoint: its final snapshot says so with none.
         var checkpoint = await ledgerTick.RunAsync(campaignId, ct, fullSweep: true);
-        if (checkpoint is null || checkpoint.TreeSize != ledger.Count)
+        if (ledger.Count > 0 && (checkpoint is null || checkpoint.TreeSize != ledger.Count))
             return new FinalOutcome.NotYet($"{campaignId}: the public ledger has {checkpoint?.TreeSize ?? 0} of {ledger.Count} gifts so far");
 
         var takenAt = clock.GetUtcNow();

@@ -132,6 +132,25 @@ public class CloseAndFinalSnapshotTests
     }
 
     [Fact]
+    public async Task A_campaign_closed_without_a_gift_is_finalized_with_zero_figures_and_no_checkpoint()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix());
+        var campaign = TestCampaigns.NewId("empty");
+        (await app.PutCampaignAsync(campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Accepted, (await OrganiserAsync(app, HttpMethod.Post, $"/api/organiser/campaigns/{campaign}/close")).StatusCode);
+
+        using var summary = JsonDocument.Parse(await FinalAsync(app, campaign));
+        Assert.Equal(0, summary.RootElement.GetProperty("pledges").GetInt64());
+        Assert.Equal(0, summary.RootElement.GetProperty("totals").GetProperty("raised").GetInt64());
+        Assert.Equal(JsonValueKind.Null, summary.RootElement.GetProperty("checkpoint").ValueKind);
+        var status = await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}"),
+            c => c.GetProperty("status").GetString() == "finalized", what: "campaign finalized");
+        Assert.Equal("finalized", status.GetProperty("status").GetString());
+        // Nothing was ever sequenced: the public ledger stays 404, as for any campaign without a gift.
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Http.GetAsync($"/api/campaigns/{campaign}/ledger/checkpoint")).StatusCode);
+    }
+
+    [Fact]
     public async Task The_final_snapshot_is_404_until_the_campaign_is_closed_and_unknown_campaigns_are_404()
     {
         await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix());
@@ -141,6 +160,8 @@ public class CloseAndFinalSnapshotTests
         Assert.Equal(HttpStatusCode.NotFound, (await OrganiserAsync(app, HttpMethod.Post, "/api/organiser/campaigns/nope/close")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await OrganiserAsync(app, HttpMethod.Get, "/api/organiser/campaigns/nope/snapshots")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await OrganiserAsync(app, HttpMethod.Get, $"/api/organiser/campaigns/{campaign}/snapshots/final?format=xls")).StatusCode);
+        // The console's key check: the right key is 204, and nothing more.
+        Assert.Equal(HttpStatusCode.NoContent, (await OrganiserAsync(app, HttpMethod.Get, "/api/organiser/key")).StatusCode);
     }
 
     [Theory]
@@ -150,6 +171,8 @@ public class CloseAndFinalSnapshotTests
     [InlineData("GET", "/api/organiser/campaigns/{0}/snapshots/final")]
     [InlineData("GET", "/api/organiser/campaigns/{0}/snapshots/final?format=csv")]
     [InlineData("POST", "/api/organiser/campaigns/{0}/offline-pledges")]
+    [InlineData("GET", "/api/organiser/campaigns/{0}/donors/downloads")]
+    [InlineData("GET", "/api/organiser/key")]
     public async Task Every_organiser_route_is_401_without_the_key_and_changes_nothing(string method, string path)
     {
         await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
