@@ -38,6 +38,7 @@ GivingDay is running (Ctrl+C stops everything).
   Organiser console $url/organiser      (organiser key: $Organiser__ApiKey)
   API               $url/api/campaigns/$demo
                     $url/api/campaigns/$demo/leaderboard
+  API reference     $url/reference      (OpenAPI document: $url/api/openapi/v1.json)
 Give with curl:
   curl -i -X POST $url/api/campaigns/$demo/pledges -H 'Content-Type: application/json' \\
        -H "Idempotency-Key: \$(date +%s%N)" -d '{"projectId":"zaochan","amount":5000,"donor":{"name":"张三","contact":"13800138000"}}'
