@@ -5,8 +5,7 @@ namespace GivingDay.Browser.Tests;
 
 /// <summary>The checks every page gets would catch what they are for: a serious violation is named with its target,
 /// and a page wider than the screen is caught.</summary>
-[Collection("browser")]
-public class PageChecksTests(BrowserFixture browser)
+public class PageChecksTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]
     public async Task A_serious_violation_fails_with_its_id_and_target_and_sideways_scroll_is_caught()

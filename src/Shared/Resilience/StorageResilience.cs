@@ -152,7 +152,8 @@ public sealed class StorageCallCounter : IDisposable, Microsoft.Extensions.Hosti
         }
         if (host is null || port is null || !_services.TryGetValue((host, port.Value), out var service)) return;
         Interlocked.Increment(ref _calls);
-        var outcome = status switch { null or >= 500 => "server_error", >= 400 => "client_error", _ => "ok" };
+        // Throttling apart from the other 4xx (404, 409 and 412 are routine answers here): it is what an operator watches.
+        var outcome = status switch { null or >= 500 => "server_error", 429 => "throttled", >= 400 => "client_error", _ => "ok" };
         GivingDayTelemetry.StorageCalls.Add(1, new KeyValuePair<string, object?>("service", service),
             new KeyValuePair<string, object?>("method", method), new KeyValuePair<string, object?>("outcome", outcome));
     }

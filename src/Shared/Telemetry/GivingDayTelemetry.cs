@@ -18,7 +18,7 @@ public static class GivingDayTelemetry
     public static readonly Histogram<double> CountingLag = Meter.CreateHistogram<double>("givingday.counting.lag", "s", "From a pledge's acceptance to its counting.");
     public static readonly Gauge<long> FundRemaining = Meter.CreateGauge<long>("givingday.fund.remaining", "fen", "What a matching fund has left, per campaign and fund (read at each snapshot tick).");
     public static readonly Counter<long> MessagesPoisoned = Meter.CreateCounter<long>("givingday.messages.poisoned", "{message}", "Queue messages given up on (their last delivery failed: the host moves them to the poison queue), by queue.");
-    public static readonly Counter<long> StorageCalls = Meter.CreateCounter<long>("givingday.storage.calls", "{call}", "HTTP calls to storage, by service, method and outcome (ok, client_error, server_error).");
+    public static readonly Counter<long> StorageCalls = Meter.CreateCounter<long>("givingday.storage.calls", "{call}", "HTTP calls to storage, by service, method and outcome (ok, client_error, throttled (429), server_error).");
 
     /// <summary>Records the answer to a pledge: accepted, or refused with the reason its status stands for.</summary>
     public static void PledgeAnswered(int status)
