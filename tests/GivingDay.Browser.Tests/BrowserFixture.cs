@@ -2,8 +2,7 @@ using Microsoft.Playwright;
 
 namespace GivingDay.Browser.Tests;
 
-/// <summary>Headless Debian Chromium driven by Playwright (it cannot download its own browser here). One per test class
-/// (a class fixture), so that classes run side by side: their waits for counting and snapshots overlap.</summary>
+/// <summary>Headless Debian Chromium driven by Playwright (it cannot download its own browser here).</summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
     public IPlaywright Playwright { get; private set; } = null!;
@@ -58,3 +57,6 @@ public sealed class BrowserFixture : IAsyncLifetime
         Playwright.Dispose();
     }
 }
+
+[CollectionDefinition("browser")]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>;

@@ -5,7 +5,8 @@ namespace GivingDay.Browser.Tests;
 
 /// <summary>The checks every page gets would catch what they are for: a serious violation is named with its target,
 /// and a page wider than the screen is caught.</summary>
-public class PageChecksTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection("browser")]
+public class PageChecksTests(BrowserFixture browser)
 {
     [Fact]
     public async Task A_serious_violation_fails_with_its_id_and_target_and_sideways_scroll_is_caught()

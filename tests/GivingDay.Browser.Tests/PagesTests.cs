@@ -9,7 +9,8 @@ using static GivingDay.Browser.Tests.PageChecks;
 namespace GivingDay.Browser.Tests;
 
 /// <summary>The pages in a real browser against the app on Azurite, in Chinese, with no console errors.</summary>
-public class PagesTests(BrowserFixture browser, AppFixture fixture) : IClassFixture<BrowserFixture>, IClassFixture<AppFixture>
+[Collection("browser")]
+public class PagesTests(BrowserFixture browser, AppFixture fixture) : IClassFixture<AppFixture>
 {
     private AppInstance App => fixture.App;
     private readonly List<string> _consoleErrors = [];
