@@ -23,17 +23,8 @@ public sealed class DonorList(StorageAccount account, ResiliencePipelineProvider
     private readonly TableClient _downloads = account.Table(StorageNames.DonorDownloadsTable);
 
     /// <summary>The campaign's gifts, oldest first.</summary>
-    public async Task<IReadOnlyList<LedgerPledge>> ReadAsync(string campaignId, CancellationToken ct)
-    {
-        var gifts = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-        {
-            var list = new List<LedgerPledge>();
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"}");
-            await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, cancellationToken: t)) list.Add(PledgeRows.FromRow(row));
-            return list;
-        }, ct);
-        return gifts.OrderBy(p => p.Pledge.AcceptedAt).ThenBy(p => p.Pledge.Id, StringComparer.Ordinal).ToList();
-    }
+    public Task<IReadOnlyList<LedgerPledge>> ReadAsync(string campaignId, CancellationToken ct) =>
+        PledgeRows.ReadAllAsync(_ledger, pipelines.GetPipeline(StoragePipelines.Storage), campaignId, ct);
 
     /// <summary>Writes the download to the log; the caller hands out the list only once this has succeeded.</summary>
     public async Task RecordDownloadAsync(string campaignId, string by, string format, int rows, string clientAddress, CancellationToken ct)

@@ -55,6 +55,20 @@ public static class LedgerKeys
 
 public static class PledgeRows
 {
+    /// <summary>Every pledge row of a campaign, oldest first (acceptance time, then id): the ledger as the final snapshot
+    /// and the organiser's donor list read it.</summary>
+    public static async Task<IReadOnlyList<LedgerPledge>> ReadAllAsync(TableClient ledger, Polly.ResiliencePipeline pipeline, string campaignId, CancellationToken ct)
+    {
+        var rows = await pipeline.ExecuteAsync(async t =>
+        {
+            var list = new List<LedgerPledge>();
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"}");
+            await foreach (var row in ledger.QueryAsync<TableEntity>(filter, cancellationToken: t)) list.Add(FromRow(row));
+            return list;
+        }, ct);
+        return rows.OrderBy(p => p.Pledge.AcceptedAt).ThenBy(p => p.Pledge.Id, StringComparer.Ordinal).ToList();
+    }
+
     public static TableEntity ToRow(Pledge p) => new(p.CampaignId, LedgerKeys.Pledge(p.Id))
     {
         ["ProjectId"] = p.ProjectId,

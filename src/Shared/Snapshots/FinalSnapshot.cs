@@ -55,14 +55,7 @@ public sealed class FinalSnapshot(
         }, ct);
         if (waiting > 0) return new FinalOutcome.NotYet($"{campaignId}: accepted pledges are still being counted");
 
-        var ledger = new List<LedgerPledge>();
-        await read.ExecuteAsync(async t =>
-        {
-            ledger.Clear();
-            await foreach (var row in _ledger.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {"p|"} and RowKey lt {"p}"}"), cancellationToken: t))
-                ledger.Add(PledgeRows.FromRow(row));
-        }, ct);
-        ledger = ledger.OrderBy(p => p.Pledge.AcceptedAt).ThenBy(p => p.Pledge.Id, StringComparer.Ordinal).ToList();
+        var ledger = await PledgeRows.ReadAllAsync(_ledger, read, campaignId, ct);
 
         var live = (await totals.ReadAsync(campaignId)).State;
         var fromLedger = Sum(ledger);
