@@ -29,15 +29,22 @@ for project in tests/*/*.csproj; do
 done
 
 python3 - "$work"/*.trx <<'PY'
-import re, sys
+import html, re, sys
 passed = failed = skipped = 0
+failures = []
 for path in sys.argv[1:]:
     text = open(path, encoding="utf-8-sig").read()
+    # Each failed test with the first line of its message, so the end of the log says what failed.
+    for m in re.finditer(r'<UnitTestResult [^>]*?testName="([^"]*)"[^>]*?outcome="Failed".*?</UnitTestResult>', text, re.S):
+        message = re.search(r"<Message>(.*?)</Message>", m.group(0), re.S)
+        first = html.unescape(message.group(1)).strip().splitlines()[0] if message else ""
+        failures.append(f"FAILED {html.unescape(m.group(1))}: {first[:300]}")
     m = re.search(r"<Counters [^>]*", text)
     if not m: continue
     c = dict(re.findall(r'(\w+)="(\d+)"', m.group(0)))
     passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
     skipped += int(c.get("notExecuted", 0))
+if failures: print("\n".join(failures))
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status
