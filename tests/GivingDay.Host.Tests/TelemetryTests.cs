@@ -26,12 +26,16 @@ public class TelemetryTests
         Assert.Equal(HttpStatusCode.Accepted, (await app.PledgeAsync(campaign, new { projectId = "zaochan", amount = 6600, donor = new { name = "钱七", contact = "13700001111" } })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await app.Http.PostAsync($"/api/campaigns/{campaign}/pledges", new StringContent("{}", Encoding.UTF8, "application/json"))).StatusCode);
 
+        // Spans arrive in the exporter's batches, not necessarily in the order they ended: wait for the three of the trace.
+        const string requestName = "POST /api/campaigns/{campaignId}/pledges";
         var spans = await AppInstance.EventuallyAsync(() => Task.FromResult(receiver.Spans()),
-            s => s.Any(x => x.Name == "count pledges"), TimeSpan.FromSeconds(60), "the counting span");
+            s => s.FirstOrDefault(x => x.Name == "count pledges") is { } c && s.Any(x => x.TraceId == c.TraceId && x.Name == requestName)
+                && s.Any(x => x.TraceId == c.TraceId && x.Name == "store pledges"),
+            TimeSpan.FromSeconds(60), "the request, store and counting spans");
         var counting = spans.First(s => s.Name == "count pledges");
         var trace = spans.Where(s => s.TraceId == counting.TraceId).ToList();
         // The server's span for the request (the test's own client span, in this process, is its parent).
-        var request = Assert.Single(trace, s => s.Name == "POST /api/campaigns/{campaignId}/pledges");
+        var request = Assert.Single(trace, s => s.Name == requestName);
         var store = Assert.Single(trace, s => s.Name == "store pledges");
         // request → store (the commit) → count (across the queue message)
         Assert.Equal(request.SpanId, store.ParentSpanId);
