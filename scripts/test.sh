@@ -6,12 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/storage-env.sh
 
-scripts/install-tools.sh --browser
-
-echo "==> building"
-dotnet build GivingDay.slnx -c Release -warnaserror --nologo -v quiet
-
 work=$(mktemp -d)
+
+# The tools (npm's Azurite: tens of thousands of small files) install while the solution builds: one waits on the
+# disk, the other on the CPU.
+scripts/install-tools.sh --browser >"$work/install.log" 2>&1 &
+install_pid=$!
+echo "==> building (installing the tools beside it)"
+dotnet build GivingDay.slnx -c Release -warnaserror --nologo -v quiet
+if ! wait $install_pid; then cat "$work/install.log"; echo "installing the tools failed" >&2; exit 1; fi
+cat "$work/install.log"
+
 read -r blob queue table <<<"$(free_ports 3)"
 echo "==> starting Azurite on 127.0.0.1:$blob/$queue/$table (data in $work/azurite)"
 scripts/azurite.sh "$work/azurite" "$blob" "$queue" "$table" >"$work/azurite.log" 2>&1 &
