@@ -35,7 +35,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// show Chinese first and Beijing time. Console errors and page errors go to <paramref name="errors"/>.</summary>
     public async Task<IPage> OpenAsync(Uri app, string path, int width = 390, int height = 844, List<string>? errors = null)
     {
-        var context = await Browser.NewContextAsync(new()
+        var context = await NewContextAsync(new()
         {
             ViewportSize = new() { Width = width, Height = height }, Locale = "en-US", TimezoneId = "America/New_York", AcceptDownloads = true,
         });
@@ -51,6 +51,25 @@ public sealed class BrowserFixture : IAsyncLifetime
         return page;
     }
 
+    /// <summary>A browser context that <see cref="CloseContextsAsync"/> closes at the end of the test.</summary>
+    public async Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions options)
+    {
+        var context = await Browser.NewContextAsync(options);
+        lock (_contexts) _contexts.Add(context);
+        return context;
+    }
+
+    /// <summary>Closes every context opened since the last call. A page left open goes on polling, counting up and
+    /// ticking its countdown, and so slows every test after it.</summary>
+    public async Task CloseContextsAsync()
+    {
+        IBrowserContext[] open;
+        lock (_contexts) { open = [.. _contexts]; _contexts.Clear(); }
+        foreach (var context in open) await context.CloseAsync();
+    }
+
+    private readonly List<IBrowserContext> _contexts = [];
+
     public async Task DisposeAsync()
     {
         await Browser.CloseAsync();
@@ -60,3 +79,11 @@ public sealed class BrowserFixture : IAsyncLifetime
 
 [CollectionDefinition("browser")]
 public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>;
+
+/// <summary>A test in the browser collection: the pages it opened are closed when it ends.</summary>
+public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
+{
+    protected BrowserFixture Browser { get; } = browser;
+    public Task InitializeAsync() => Task.CompletedTask;
+    public Task DisposeAsync() => Browser.CloseContextsAsync();
+}

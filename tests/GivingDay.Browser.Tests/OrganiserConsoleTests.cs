@@ -11,7 +11,7 @@ namespace GivingDay.Browser.Tests;
 /// campaigns picked from a list, import errors by Excel row, and one final-snapshot row with both formats and the
 /// public ledger's final checkpoint.</summary>
 [Collection("browser")]
-public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) : IClassFixture<AppFixture>
+public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) : BrowserTest(browser), IClassFixture<AppFixture>
 {
     private AppInstance App => fixture.App;
 
@@ -44,7 +44,7 @@ public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) :
     {
         var campaign = await CampaignAsync("console");
         var errors = new List<string>();
-        var page = await ConsoleAsync(browser, App, campaign, key: "wrong-key", errors: errors);
+        var page = await ConsoleAsync(Browser, App, campaign, key: "wrong-key", errors: errors);
         await Assertions.Expect(page.Locator("#key-state")).ToHaveTextAsync("密钥不正确。");
         await page.SetInputFilesAsync("#offline-file", Csv("projectId,amount,name\nzaochan,10000,李阿姨\n"));
         await page.ClickAsync("#upload");
@@ -80,7 +80,7 @@ public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) :
         var (field, messages) = problem.GetProperty("errors").EnumerateObject().Select(p => (p.Name, p.Value)).Single();
         var row = System.Text.RegularExpressions.Regex.Match(field, @"\d+").Value;
 
-        var page = await ConsoleAsync(browser, App, campaign, 390, 844);
+        var page = await ConsoleAsync(Browser, App, campaign, 390, 844);
         await page.SetInputFilesAsync("#offline-file", Csv(file));
         await page.ClickAsync("#upload");
         await Assertions.Expect(page.Locator("#upload-status")).ToContainTextAsync("文件没有导入");
@@ -98,7 +98,7 @@ public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) :
             s => s.Contains("\"progress\""), what: "a progress snapshot");
 
         var errors = new List<string>();
-        var page = await ConsoleAsync(browser, App, campaign, errors: errors);
+        var page = await ConsoleAsync(Browser, App, campaign, errors: errors);
         await Assertions.Expect(page.Locator("#chart svg")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#final-box")).ToContainTextAsync("活动结项后");
         await CheckAsync(page, "organiser", "live");

@@ -10,7 +10,7 @@ namespace GivingDay.Browser.Tests;
 
 /// <summary>The pages in a real browser against the app on Azurite, in Chinese, with no console errors.</summary>
 [Collection("browser")]
-public class PagesTests(BrowserFixture browser, AppFixture fixture) : IClassFixture<AppFixture>
+public class PagesTests(BrowserFixture browser, AppFixture fixture) : BrowserTest(browser), IClassFixture<AppFixture>
 {
     private AppInstance App => fixture.App;
     private readonly List<string> _consoleErrors = [];
@@ -22,7 +22,7 @@ public class PagesTests(BrowserFixture browser, AppFixture fixture) : IClassFixt
         return campaign;
     }
 
-    private Task<IPage> OpenAsync(string path, int width = 390, int height = 844) => browser.OpenAsync(App.BaseAddress, path, width, height, _consoleErrors);
+    private Task<IPage> OpenAsync(string path, int width = 390, int height = 844) => Browser.OpenAsync(App.BaseAddress, path, width, height, _consoleErrors);
 
     private async Task<long> CountedPledgesAsync(string campaign) =>
         (await App.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard")).GetProperty("totals").GetProperty("pledges").GetInt64();
