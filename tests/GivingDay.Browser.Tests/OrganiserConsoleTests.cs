@@ -26,7 +26,6 @@ public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) :
     internal static async Task<IPage> ConsoleAsync(BrowserFixture browser, AppInstance app, string? campaign, int width = 1280, int height = 900, string key = AppInstance.OrganiserKey, List<string>? errors = null)
     {
         var page = await browser.OpenAsync(app.BaseAddress, "/organiser", width, height, errors);
-        page.Dialog += (_, d) => d.AcceptAsync();
         await page.FillAsync("#key", key);
         await page.ClickAsync("#check-key");
         if (campaign is not null)

@@ -66,7 +66,7 @@ public class PagesTests(BrowserFixture browser, AppFixture fixture) : BrowserTes
         var page = await OpenAsync($"/c/{campaign}");
         // Every answer to a pledge POST: a double click may send twice, but must be answered with one pledge id.
         var pledgeIds = new List<string>();
-        page.Response += async (_, r) =>
+        EventHandler<IResponse> answered = async (_, r) =>
         {
             if (r.Request.Method == "POST" && r.Url.EndsWith("/pledges") && r.Status == 202)
             {
@@ -74,10 +74,12 @@ public class PagesTests(BrowserFixture browser, AppFixture fixture) : BrowserTes
                 lock (pledgeIds) pledgeIds.Add(id);
             }
         };
+        page.Response += answered;
         await Assertions.Expect(page.Locator("#projectId option")).ToHaveCountAsync(3);
         await page.FillAsync("#amount", "20");
         await page.DblClickAsync("#give");
         await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("已计入", new() { Timeout = 60_000 });
+        page.Response -= answered; // the page is kept for later tests
         lock (pledgeIds) Assert.Single(pledgeIds.Distinct());
         Assert.Equal(1, await CountedPledgesAsync(campaign));
         Assert.True(_consoleErrors.Count == 0, string.Join("\n", _consoleErrors));
