@@ -13,7 +13,7 @@ namespace GivingDay.Browser.Tests;
 /// <summary>The console's dry run of a definition change (PUT …?dryRun=true shows what changes; only the confirm button
 /// saves) and the donor list for thank-you letters, downloaded under a staff member's name and logged. These need the
 /// API's dryRun, donors and donors/downloads routes (built beside the pages in issue 13).</summary>
-[Collection("browser")]
+[Collection(BrowserCollections.Organiser)]
 public class ConsoleDryRunAndDonorsTests(BrowserFixture browser, AppFixture fixture) : BrowserTest(browser), IClassFixture<AppFixture>
 {
     private AppInstance App => fixture.App;

@@ -7,7 +7,7 @@ namespace GivingDay.Browser.Tests;
 
 /// <summary>The donor's check on the campaign page: the browser verifies a counted gift against the signed public
 /// ledger itself, and explains the wait for a gift not yet sequenced.</summary>
-[Collection("browser")]
+[Collection(BrowserCollections.Visitor)]
 public class LedgerCheckTests(BrowserFixture fixture) : BrowserTest(fixture)
 {
     private async Task<IPage> OpenAsync(AppInstance app, string path)

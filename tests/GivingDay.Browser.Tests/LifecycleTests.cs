@@ -9,7 +9,7 @@ namespace GivingDay.Browser.Tests;
 /// York: times are Beijing time, a campaign that cannot take gifts says why with its form disabled, the board counts
 /// down to the start or the end, or says it has ended with the final snapshot's time. Every state is screenshotted and
 /// checked with axe-core; the board at 1920×1080 and the campaign page at 390×844 have no horizontal scroll.</summary>
-[Collection("browser")]
+[Collection(BrowserCollections.Lifecycle)]
 public class LifecycleTests(BrowserFixture browser, AppFixture fixture) : BrowserTest(browser), IClassFixture<AppFixture>
 {
     private AppInstance App => fixture.App;

@@ -10,7 +10,7 @@ namespace GivingDay.Browser.Tests;
 /// <summary>The organiser console tells the truth: the key's state, each message beside the action that caused it,
 /// campaigns picked from a list, import errors by Excel row, and one final-snapshot row with both formats and the
 /// public ledger's final checkpoint.</summary>
-[Collection("browser")]
+[Collection(BrowserCollections.Organiser)]
 public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) : BrowserTest(browser), IClassFixture<AppFixture>
 {
     private AppInstance App => fixture.App;

@@ -5,7 +5,7 @@ namespace GivingDay.Browser.Tests;
 
 /// <summary>The checks every page gets would catch what they are for: a serious violation is named with its target,
 /// and a page wider than the screen is caught.</summary>
-[Collection("browser")]
+[Collection(BrowserCollections.Visitor)]
 public class PageChecksTests(BrowserFixture browser) : BrowserTest(browser)
 {
     [Fact]

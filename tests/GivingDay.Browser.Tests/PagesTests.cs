@@ -9,7 +9,7 @@ using static GivingDay.Browser.Tests.PageChecks;
 namespace GivingDay.Browser.Tests;
 
 /// <summary>The pages in a real browser against the app on Azurite, in Chinese, with no console errors.</summary>
-[Collection("browser")]
+[Collection(BrowserCollections.Visitor)]
 public class PagesTests(BrowserFixture browser, AppFixture fixture) : BrowserTest(browser), IClassFixture<AppFixture>
 {
     private AppInstance App => fixture.App;
