@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the app and its tests need beyond the .NET SDK: Azurite from the
-# project's npm lock file, and (with --browser) Debian's chromium for browser tests.
+# project's npm lock file, and (with --browser) Debian's Chromium headless shell for browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,9 +10,9 @@ if [ ! -x tools/azurite/node_modules/.bin/azurite ] || [ tools/azurite/package-l
 fi
 
 # The CJK font is checked on its own: without it the screenshots kept as test artefacts show Chinese as empty boxes.
-if [ "${1:-}" = "--browser" ] && { [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; }; then
-  echo "==> installing Debian's chromium and a CJK font (fonts-noto-cjk) for the browser tests"
+if [ "${1:-}" = "--browser" ] && { [ ! -x /usr/bin/chromium-headless-shell ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; }; then
+  echo "==> installing Debian's chromium-headless-shell and a CJK font (fonts-noto-cjk) for the browser tests"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium-headless-shell fonts-noto-cjk >/dev/null
 fi

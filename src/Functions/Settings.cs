@@ -1,5 +1,6 @@
 using GivingDay.Ledger;
 using GivingDay.Pledges;
+using GivingDay.Snapshots;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -60,6 +61,9 @@ public static class Settings
             .ValidateOnStart();
         services.AddOptions<RedriveOptions>().BindConfiguration(RedriveOptions.Section)
             .Validate(o => o.StaleAfterSeconds is null or > 0, "The app setting Redrive__StaleAfterSeconds must be more than 0 when set.")
+            .ValidateOnStart();
+        services.AddOptions<FinalSnapshotOptions>().BindConfiguration(FinalSnapshotOptions.Section)
+            .Validate(o => o.GraceSeconds is null or >= 0, "The app setting FinalSnapshot__GraceSeconds must be 0 or more when set.")
             .ValidateOnStart();
         services.AddOptions<LedgerSettings>().BindConfiguration(LedgerSettings.Section)
             .Validate(o => o.Source is null || Enum.TryParse<LedgerSourceMode>(o.Source, ignoreCase: true, out _),

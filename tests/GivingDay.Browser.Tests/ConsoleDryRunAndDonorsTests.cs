@@ -13,8 +13,8 @@ namespace GivingDay.Browser.Tests;
 /// <summary>The console's dry run of a definition change (PUT …?dryRun=true shows what changes; only the confirm button
 /// saves) and the donor list for thank-you letters, downloaded under a staff member's name and logged. These need the
 /// API's dryRun, donors and donors/downloads routes (built beside the pages in issue 13).</summary>
-[Collection("browser")]
-public class ConsoleDryRunAndDonorsTests(BrowserFixture browser, AppFixture fixture) : IClassFixture<AppFixture>
+[Collection(BrowserCollections.Organiser)]
+public class ConsoleDryRunAndDonorsTests(BrowserFixture browser, AppFixture fixture) : BrowserTest(browser), IClassFixture<AppFixture>
 {
     private AppInstance App => fixture.App;
 
@@ -22,7 +22,7 @@ public class ConsoleDryRunAndDonorsTests(BrowserFixture browser, AppFixture fixt
     public async Task The_form_previews_a_new_campaign_in_Beijing_time_and_yuan_and_saves_it_only_on_confirm()
     {
         var campaign = TestCampaigns.NewId("form");
-        var page = await OrganiserConsoleTests.ConsoleAsync(browser, App, null, 390, 844);
+        var page = await OrganiserConsoleTests.ConsoleAsync(Browser, App, null, 390, 844);
         await page.SelectOptionAsync("#campaign", "");
         await page.FillAsync("#new-id", campaign);
         await page.DispatchEventAsync("#new-id", "change");
@@ -68,7 +68,7 @@ public class ConsoleDryRunAndDonorsTests(BrowserFixture browser, AppFixture fixt
     {
         var campaign = TestCampaigns.NewId("dry");
         (await App.PutCampaignAsync(campaign, TestCampaigns.Definition())).EnsureSuccessStatusCode();
-        var page = await OrganiserConsoleTests.ConsoleAsync(browser, App, campaign);
+        var page = await OrganiserConsoleTests.ConsoleAsync(Browser, App, campaign);
         // The editor starts with a sample definition that names the same projects: empty it, so that what is waited for
         // below is the loaded definition and not the sample.
         await page.FillAsync("#definition", "");
@@ -106,7 +106,7 @@ public class ConsoleDryRunAndDonorsTests(BrowserFixture browser, AppFixture fixt
             b => b.GetProperty("totals").GetProperty("pledges").GetInt64() == 1, what: "pledge counted");
 
         var errors = new List<string>();
-        var page = await OrganiserConsoleTests.ConsoleAsync(browser, App, campaign, errors: errors);
+        var page = await OrganiserConsoleTests.ConsoleAsync(Browser, App, campaign, errors: errors);
         await Assertions.Expect(page.Locator("#donor-log")).ToContainTextAsync("还没有下载记录");
         await page.ClickAsync("#donors-csv");
         await Assertions.Expect(page.Locator("#donors-status")).ToContainTextAsync("请先填写您的姓名");

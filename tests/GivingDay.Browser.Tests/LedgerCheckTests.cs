@@ -7,12 +7,12 @@ namespace GivingDay.Browser.Tests;
 
 /// <summary>The donor's check on the campaign page: the browser verifies a counted gift against the signed public
 /// ledger itself, and explains the wait for a gift not yet sequenced.</summary>
-[Collection("browser")]
-public class LedgerCheckTests(BrowserFixture fixture)
+[Collection(BrowserCollections.Visitor)]
+public class LedgerCheckTests(BrowserFixture fixture) : BrowserTest(fixture)
 {
     private async Task<IPage> OpenAsync(AppInstance app, string path)
     {
-        var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, Locale = "zh-CN" });
+        var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, Locale = "zh-CN" });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);
         await page.GotoAsync(new Uri(app.BaseAddress, path).ToString());

@@ -9,12 +9,12 @@ namespace GivingDay.Browser.Tests;
 /// York: times are Beijing time, a campaign that cannot take gifts says why with its form disabled, the board counts
 /// down to the start or the end, or says it has ended with the final snapshot's time. Every state is screenshotted and
 /// checked with axe-core; the board at 1920×1080 and the campaign page at 390×844 have no horizontal scroll.</summary>
-[Collection("browser")]
-public class LifecycleTests(BrowserFixture browser, AppFixture fixture) : IClassFixture<AppFixture>
+[Collection(BrowserCollections.Lifecycle)]
+public class LifecycleTests(BrowserFixture browser, AppFixture fixture) : BrowserTest(browser), IClassFixture<AppFixture>
 {
     private AppInstance App => fixture.App;
 
-    private Task<IPage> OpenAsync(string path, int width = 390, int height = 844) => browser.OpenAsync(App.BaseAddress, path, width, height);
+    private Task<IPage> OpenAsync(string path, int width = 390, int height = 844) => Browser.OpenAsync(App.BaseAddress, path, width, height);
 
     private async Task<string> CampaignAsync(string hint, DateTimeOffset? startsAt = null, DateTimeOffset? endsAt = null)
     {

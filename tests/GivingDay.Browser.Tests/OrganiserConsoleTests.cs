@@ -10,8 +10,8 @@ namespace GivingDay.Browser.Tests;
 /// <summary>The organiser console tells the truth: the key's state, each message beside the action that caused it,
 /// campaigns picked from a list, import errors by Excel row, and one final-snapshot row with both formats and the
 /// public ledger's final checkpoint.</summary>
-[Collection("browser")]
-public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) : IClassFixture<AppFixture>
+[Collection(BrowserCollections.Organiser)]
+public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) : BrowserTest(browser), IClassFixture<AppFixture>
 {
     private AppInstance App => fixture.App;
 
@@ -26,7 +26,6 @@ public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) :
     internal static async Task<IPage> ConsoleAsync(BrowserFixture browser, AppInstance app, string? campaign, int width = 1280, int height = 900, string key = AppInstance.OrganiserKey, List<string>? errors = null)
     {
         var page = await browser.OpenAsync(app.BaseAddress, "/organiser", width, height, errors);
-        page.Dialog += (_, d) => d.AcceptAsync();
         await page.FillAsync("#key", key);
         await page.ClickAsync("#check-key");
         if (campaign is not null)
@@ -44,7 +43,7 @@ public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) :
     {
         var campaign = await CampaignAsync("console");
         var errors = new List<string>();
-        var page = await ConsoleAsync(browser, App, campaign, key: "wrong-key", errors: errors);
+        var page = await ConsoleAsync(Browser, App, campaign, key: "wrong-key", errors: errors);
         await Assertions.Expect(page.Locator("#key-state")).ToHaveTextAsync("密钥不正确。");
         await page.SetInputFilesAsync("#offline-file", Csv("projectId,amount,name\nzaochan,10000,李阿姨\n"));
         await page.ClickAsync("#upload");
@@ -80,7 +79,7 @@ public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) :
         var (field, messages) = problem.GetProperty("errors").EnumerateObject().Select(p => (p.Name, p.Value)).Single();
         var row = System.Text.RegularExpressions.Regex.Match(field, @"\d+").Value;
 
-        var page = await ConsoleAsync(browser, App, campaign, 390, 844);
+        var page = await ConsoleAsync(Browser, App, campaign, 390, 844);
         await page.SetInputFilesAsync("#offline-file", Csv(file));
         await page.ClickAsync("#upload");
         await Assertions.Expect(page.Locator("#upload-status")).ToContainTextAsync("文件没有导入");
@@ -98,7 +97,7 @@ public class OrganiserConsoleTests(BrowserFixture browser, AppFixture fixture) :
             s => s.Contains("\"progress\""), what: "a progress snapshot");
 
         var errors = new List<string>();
-        var page = await ConsoleAsync(browser, App, campaign, errors: errors);
+        var page = await ConsoleAsync(Browser, App, campaign, errors: errors);
         await Assertions.Expect(page.Locator("#chart svg")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#final-box")).ToContainTextAsync("活动结项后");
         await CheckAsync(page, "organiser", "live");

@@ -97,6 +97,7 @@ public class SettingsAtStartTests
     [InlineData("ForwardedHeaders:KnownNetworks", "10.0.0.0/99", "ForwardedHeaders__KnownNetworks")]
     [InlineData("RateLimit:PerClientPerSecond", "-1", "RateLimit__PerClientPerSecond")]
     [InlineData("Redrive:StaleAfterSeconds", "0", "Redrive__StaleAfterSeconds")]
+    [InlineData("FinalSnapshot:GraceSeconds", "-1", "FinalSnapshot__GraceSeconds")]
     [InlineData("Ledger:Source", "tree", "Ledger__Source")]
     [InlineData("Pages:ApiBase", "ftp://example.org", "Pages__ApiBase")]
     public async Task A_start_with_a_malformed_setting_fails_naming_the_setting(string setting, string value, string appSetting)
