@@ -63,7 +63,7 @@ public static class Settings
             .Validate(o => o.StaleAfterSeconds is null or > 0, "The app setting Redrive__StaleAfterSeconds must be more than 0 when set.")
             .ValidateOnStart();
         services.AddOptions<FinalSnapshotOptions>().BindConfiguration(FinalSnapshotOptions.Section)
-            .Validate(o => o.GraceSeconds is null or >= 0, "The app setting FinalSnapshot__GraceSeconds must be 0 or more when set.")
+            .Validate(o => o.GraceSeconds >= 0, "The app setting FinalSnapshot__GraceSeconds must be 0 or more.")
             .ValidateOnStart();
         services.AddOptions<LedgerSettings>().BindConfiguration(LedgerSettings.Section)
             .Validate(o => o.Source is null || Enum.TryParse<LedgerSourceMode>(o.Source, ignoreCase: true, out _),

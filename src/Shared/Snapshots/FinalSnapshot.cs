@@ -31,9 +31,7 @@ public sealed class FinalSnapshot(
     StorageAccount account, ResiliencePipelineProvider<string> pipelines, CampaignStore campaigns, LiveTotals totals,
     SnapshotStore snapshots, LedgerTick ledgerTick, TimeProvider clock, IOptions<FinalSnapshotOptions> options, ILogger<FinalSnapshot> log)
 {
-    /// <summary>An intake commit that read the campaign just before the close may still land this long after it.</summary>
-    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(3);
-    private readonly TimeSpan _grace = options.Value.GraceSeconds is { } s ? TimeSpan.FromSeconds(s) : Grace;
+    private readonly TimeSpan _grace = TimeSpan.FromSeconds(options.Value.GraceSeconds);
 
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
 
@@ -123,10 +121,10 @@ public sealed class FinalSnapshot(
         }));
 }
 
-/// <summary>FinalSnapshot:GraceSeconds overrides <see cref="FinalSnapshot.Grace"/>: a test app whose closes race no
-/// intake can finalize without waiting out the production grace.</summary>
+/// <summary>FinalSnapshot:GraceSeconds: how long after a close the final snapshot waits, because an intake commit that
+/// read the campaign just before the close may still land. A test app whose closes race no intake sets it to 0.</summary>
 public sealed class FinalSnapshotOptions
 {
     public const string Section = "FinalSnapshot";
-    public double? GraceSeconds { get; set; }
+    public double GraceSeconds { get; set; } = 3;
 }
