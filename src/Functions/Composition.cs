@@ -39,6 +39,7 @@ public static class Composition
         services.AddSingleton<PledgeRedrive>();
         services.AddSingleton<TotalsProjector>();
         services.AddSingleton<LiveTotals>();
+        services.AddSingleton<FundAllotments>();
         services.AddSingleton<SnapshotStore>();
         services.AddSingleton<ProgressSnapshots>();
         services.AddSingleton<FinalSnapshot>();

@@ -1,3 +1,4 @@
+using GivingDay.Campaigns;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -47,7 +48,7 @@ try
     var sequencer = new LedgerSequencer(writerStore);
     var markers = options.ContainsKey("markers");
     var ledgerOptions = LedgerOptions.FromConfiguration(config) with { Source = markers ? LedgerSourceMode.Markers : LedgerSourceMode.Scan };
-    var source = new LedgerSource(account, writerStore, pipelines, ledgerOptions);
+    var source = new LedgerSource(account, writerStore, pipelines, ledgerOptions, new CampaignStore(account, pipelines, TimeProvider.System));
     var tick = new LedgerTick(source, sequencer, signer, checkpoints);
     var pledgeTable = account.Table(StorageNames.LedgerTable);
     await pledgeTable.CreateIfNotExistsAsync();

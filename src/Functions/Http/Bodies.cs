@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using GivingDay.Campaigns;
 using GivingDay.Pledges;
+using GivingDay.Totals;
 
 namespace GivingDay.Functions.Http;
 
@@ -30,7 +31,8 @@ public sealed record CampaignBody(
     [property: Description("One or more.")] IReadOnlyList<ProjectBody> Projects,
     [property: Description("Fen (default 100).")] long? MinPledge = null,
     [property: Description("Fen (default 5,000,000).")] long? MaxPledge = null,
-    IReadOnlyList<FundBody>? MatchingFunds = null);
+    IReadOnlyList<FundBody>? MatchingFunds = null,
+    [property: Range(1, ShardLayout.Max), Description("Partitions counting is split into (default 1): raise it for a campaign past ~500 pledges/s (docs/deploy.md). Changeable only before the campaign starts, while it has no gifts.")] int? Shards = null);
 
 public sealed record ProjectBody(
     string Id,

@@ -172,7 +172,7 @@ public sealed partial class OrganiserFunctions(
         var campaign = await campaigns.GetAsync(campaignId, ct);
         if (campaign is null) return Problems.CampaignNotFound(campaignId);
 
-        var gifts = await donors.ReadAsync(campaignId, ct);
+        var gifts = await donors.ReadAsync(campaign, ct);
         await donors.RecordDownloadAsync(campaignId, by, format, gifts.Count, ClientAddress.Of(request.HttpContext), ct);
         request.HttpContext.Response.Headers.CacheControl = "no-store";
         return format == "csv"

@@ -75,9 +75,9 @@ public sealed partial class PledgeFunctions(
             Channels.Online, now, valid.Fingerprint(contactHash), valid.Name, valid.Anonymous);
         var recordActivity = contactHash is not null && campaign.MatchingFunds.Any(f => f.EndsAt > now);
 
-        var outcome = campaign.IsOpenAt(now) ? await intake.AcceptAsync(pledge, recordActivity, ct) : new IntakeOutcome.NotOpen(campaign.StatusAt(now));
+        var outcome = campaign.IsOpenAt(now) ? await intake.AcceptAsync(pledge, recordActivity, ct, keyed: key.Count == 1) : new IntakeOutcome.NotOpen(campaign.StatusAt(now));
         // Closed to new pledges, but a replay of a stored one still gets its original answer.
-        if (outcome is IntakeOutcome.NotOpen && key.Count == 1 && await intake.ReplayAsync(pledge, ct) is { } replayed) outcome = replayed;
+        if (outcome is IntakeOutcome.NotOpen && key.Count == 1 && await intake.ReplayAsync(pledge, campaign.Shards, ct) is { } replayed) outcome = replayed;
         return outcome switch
         {
             IntakeOutcome.Accepted a => Accepted(a.Pledge),
@@ -96,10 +96,10 @@ public sealed partial class PledgeFunctions(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "campaigns/{campaignId}/pledges/{pledgeId}")] HttpRequest request,
         string campaignId, string pledgeId, CancellationToken ct)
     {
-        var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-            await account.Table(StorageNames.LedgerTable).GetEntityIfExistsAsync<TableEntity>(campaignId, LedgerKeys.Pledge(pledgeId), cancellationToken: t), ct);
-        if (!row.HasValue) return Problems.NotFound("pledge.not_found", pledgeId, campaignId);
-        var pledge = PledgeRows.FromRow(row.Value!);
+        var shards = (await campaigns.GetAsync(campaignId, ct))?.Shards ?? 1;
+        var row = await PledgeRows.FindAsync(account.Table(StorageNames.LedgerTable), pipelines.GetPipeline(StoragePipelines.Storage), campaignId, shards, pledgeId, ct);
+        if (row is null) return Problems.NotFound("pledge.not_found", pledgeId, campaignId);
+        var pledge = PledgeRows.FromRow(row);
         var sequenced = pledge.Counted ? await ledger.IndexOfAsync(campaignId, pledgeId, ct) : null;
         return TypedResults.Ok(PledgeStatusView.Of(pledge,
             sequenced is { Outcome: LedgerOutcome.Found } ? PledgeLedgerView.Of(campaignId, pledgeId, sequenced.Value) : null));

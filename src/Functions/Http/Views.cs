@@ -13,7 +13,7 @@ public sealed record FundView(string Id, string Sponsor, Ratio Ratio, long Pool,
     DateTimeOffset StartsAt, DateTimeOffset EndsAt, IReadOnlyList<string> ProjectIds);
 public sealed record CampaignView(string Id, string Name, string Event, DateTimeOffset StartsAt, DateTimeOffset EndsAt, CampaignStatus Status,
     string Currency, long MinPledge, long MaxPledge, IReadOnlyList<ProjectView> Projects, IReadOnlyList<FundView> MatchingFunds,
-    DateTimeOffset? ClosedAt, DateTimeOffset? FinalizedAt, Checkpoint? Ledger = null)
+    DateTimeOffset? ClosedAt, DateTimeOffset? FinalizedAt, int Shards, Checkpoint? Ledger = null)
 {
     public static CampaignView Of(Campaign c, TotalsState totals, DateTimeOffset now) => new(
         c.Id, c.Name, c.Event, c.StartsAt, c.EndsAt, c.StatusAt(now), Campaign.Currency, c.MinPledge.Fen, c.MaxPledge.Fen,
@@ -22,7 +22,7 @@ public sealed record CampaignView(string Id, string Name, string Event, DateTime
         {
             var pool = totals.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen);
             return new FundView(f.Id, f.Sponsor, f.Ratio, pool, pool - totals.Used(f.Id), f.PerPledgeCap?.Fen, f.PerDonorCap?.Fen, f.StartsAt, f.EndsAt, f.ProjectIds);
-        }).ToList(), c.ClosedAt, c.FinalizedAt);
+        }).ToList(), c.ClosedAt, c.FinalizedAt, c.Shards);
 }
 
 public sealed record CampaignSummaryView(string Id, string Name, string Event, DateTimeOffset StartsAt, DateTimeOffset EndsAt, CampaignStatus Status);

@@ -269,7 +269,7 @@ public static partial class ApiDocument
                     {
                         case DescriptionAttribute d: schema["description"] = d.Description; break;
                         case MaxLengthAttribute m: schema["maxLength"] = m.Length; break;
-                        case RangeAttribute r: schema["minimum"] = JsonValue.Create(r.Minimum); schema["maximum"] = JsonValue.Create(r.Maximum); break;
+                        case RangeAttribute r: schema["minimum"] = Number(r.Minimum); schema["maximum"] = Number(r.Maximum); break;
                         case RegularExpressionAttribute r: schema["pattern"] = r.Pattern; break;
                     }
             }
@@ -281,6 +281,10 @@ public static partial class ApiDocument
             return schema;
         }
     }
+
+    /// <summary>A [Range] bound (boxed int or double) as a JSON number.</summary>
+    private static JsonNode Number(object bound) =>
+        bound is int i ? JsonValue.Create(i) : JsonValue.Create(Convert.ToDouble(bound, System.Globalization.CultureInfo.InvariantCulture));
 }
 
 /// <summary>RFC 9457 problem details, as <see cref="Problems"/> writes them (an extensible object).</summary>

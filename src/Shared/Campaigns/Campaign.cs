@@ -24,7 +24,8 @@ public sealed record MatchingFund(
         acceptedAt >= StartsAt && acceptedAt < EndsAt && (ProjectIds.Count == 0 || ProjectIds.Contains(projectId));
 }
 
-/// <summary>A campaign as the organiser defined it, plus when it was closed and finalised.</summary>
+/// <summary>A campaign as the organiser defined it, plus when it was closed and finalised. <see cref="Shards"/>: how many
+/// partitions its counting is split into (GivingDay.Totals.ShardLayout); fixed once the campaign has started.</summary>
 public sealed record Campaign(
     string Id,
     string Name,
@@ -36,7 +37,8 @@ public sealed record Campaign(
     IReadOnlyList<Project> Projects,
     IReadOnlyList<MatchingFund> MatchingFunds,
     DateTimeOffset? ClosedAt = null,
-    DateTimeOffset? FinalizedAt = null)
+    DateTimeOffset? FinalizedAt = null,
+    int Shards = 1)
 {
     public const string Currency = "CNY";
 

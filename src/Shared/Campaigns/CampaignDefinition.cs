@@ -3,6 +3,8 @@ using System.Text.RegularExpressions;
 using GivingDay.Amounts;
 using GivingDay.Validation;
 
+using GivingDay.Totals;
+
 namespace GivingDay.Campaigns;
 
 /// <summary>Reads and validates the body of <c>PUT /api/organiser/campaigns/{id}</c>, naming each bad field.</summary>
@@ -42,9 +44,10 @@ public static partial class CampaignDefinition
 
         var projects = ParseProjects(body, errors, out var listedProjectIds);
         var funds = ParseFunds(body, listedProjectIds, startsAt, endsAt, errors);
+        var shards = OptionalShards(body, errors);
 
         if (!errors.IsEmpty) return null;
-        return new Campaign(campaignId, name!, ev!, startsAt!.Value, endsAt!.Value, minPledge, maxPledge, projects, funds);
+        return new Campaign(campaignId, name!, ev!, startsAt!.Value, endsAt!.Value, minPledge, maxPledge, projects, funds, Shards: shards);
     }
 
     /// <param name="listedIds">Every id the list names, valid entry or not (null when there is no list): duplicates and
@@ -173,6 +176,15 @@ public static partial class CampaignDefinition
     {
         if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) { errors.Add(Field(at, name), $"{name}.required"); return null; }
         return ReadTime(v, Field(at, name), name, errors);
+    }
+
+    /// <summary>How many partitions counting is split into: 1 (the default) to <see cref="ShardLayout.Max"/>.</summary>
+    private static int OptionalShards(JsonElement body, ValidationErrors errors)
+    {
+        if (!body.TryGetProperty("shards", out var v) || v.ValueKind == JsonValueKind.Null) return ShardLayout.Default;
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n >= 1 && n <= ShardLayout.Max) return n;
+        errors.Add("shards", "shards.out_of_range", ShardLayout.Max);
+        return ShardLayout.Default;
     }
 
     private static DateTimeOffset? OptionalTime(JsonElement o, string name, ValidationErrors errors, string? at = null) =>

@@ -19,10 +19,13 @@ public abstract record EditOutcome
     public sealed record Previewed(bool Created, IReadOnlyList<CampaignChange> Changes) : EditOutcome;
 }
 
-/// <summary>Creates or replaces a campaign definition. Fund pools are written into the campaign's totals row
+/// <summary>Creates or replaces a campaign definition. A one-shard campaign's fund pools are written into its totals row
 /// under its ETag, in the same partition the counting steps commit to, so a pool is never set below what has
-/// been matched, even while pledges are being counted.</summary>
-public sealed class CampaignEditor(StorageAccount account, ResiliencePipelineProvider<string> pipelines, CampaignStore campaigns, TimeProvider clock)
+/// been matched, even while pledges are being counted. A sharded campaign's pools are in its fund row
+/// (<see cref="FundAllotments"/>), never set below what the shards hold. The shard count is fixed once the campaign has
+/// started or has a gift: pledges already stored stay in the shard their donor was placed in.</summary>
+public sealed class CampaignEditor(StorageAccount account, ResiliencePipelineProvider<string> pipelines, CampaignStore campaigns, LiveTotals totals,
+    FundAllotments allotments, TimeProvider clock)
 {
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
 
@@ -33,6 +36,15 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
         var existing = await campaigns.GetAsync(definition.Id, ct, fresh: true);
         if (existing is not null && existing.StatusAt(clock.GetUtcNow()) is CampaignStatus.Closed or CampaignStatus.Finalized && existing.ClosedAt is not null)
             return new EditOutcome.Closed();
+
+        if (existing is not null && existing.Shards != definition.Shards
+            && (existing.StatusAt(clock.GetUtcNow()) != CampaignStatus.Draft || await HasPledgesAsync(existing, ct)))
+        {
+            var fixedShards = new ValidationErrors();
+            fixedShards.Add("shards", "shards.fixed", existing.Shards);
+            return new EditOutcome.Invalid(fixedShards);
+        }
+        if (definition.Shards > 1) return await PutShardedAsync(existing, definition, ct, dryRun);
 
         // Read the totals, check the pools against them, write the pools under the read's ETag; a counting step that
         // committed in between makes the write fail, and the lost-race pipeline checks against the new figures.
@@ -57,6 +69,40 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
 
         var created = await campaigns.PutAsync(definition, ct);
         return new EditOutcome.Saved((await campaigns.GetAsync(definition.Id, ct, fresh: true))!, created);
+    }
+
+    /// <summary>A sharded campaign: the rules against the sum of its shards' figures; the pools into its fund row, which
+    /// refuses a pool below what the shards hold (after reclaiming what they hold unused).</summary>
+    private async Task<EditOutcome> PutShardedAsync(Campaign? existing, Campaign definition, CancellationToken ct, bool dryRun)
+    {
+        var state = (await totals.ReadAsync(definition.Id, existing?.Shards ?? definition.Shards)).State;
+        var errors = Conflicts(definition, state);
+        if (!errors.IsEmpty) return new EditOutcome.Invalid(errors);
+        if (dryRun) return new EditOutcome.Previewed(existing is null, CampaignChanges.Between(existing, definition));
+        if (await allotments.SetPoolsAsync(definition.Id, definition.Shards, definition.MatchingFunds, ct) is { } below)
+        {
+            errors.Add($"matchingFunds[{below.Index}].pool", "pool.below_reserved", new Money(below.Reserved), new Money(state.Used(definition.MatchingFunds[below.Index].Id)));
+            return new EditOutcome.Invalid(errors);
+        }
+        var created = await campaigns.PutAsync(definition, ct);
+        return new EditOutcome.Saved((await campaigns.GetAsync(definition.Id, ct, fresh: true))!, created);
+    }
+
+    /// <summary>Whether any pledge is stored in any of the campaign's shards (counted or not).</summary>
+    private async Task<bool> HasPledgesAsync(Campaign campaign, CancellationToken ct)
+    {
+        var storage = pipelines.GetPipeline(StoragePipelines.Storage);
+        foreach (var partition in ShardLayout.Partitions(campaign))
+        {
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"}");
+            var any = await storage.ExecuteAsync(async t =>
+            {
+                await foreach (var _ in _ledger.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: t)) return true;
+                return false;
+            }, ct);
+            if (any) return true;
+        }
+        return false;
     }
 
     /// <summary>What the stored figures forbid: a pool below what it matched, removing a fund that matched or a project

@@ -17,6 +17,7 @@ namespace GivingDay.Json;
 [JsonSerializable(typeof(CloseMessage))]
 [JsonSerializable(typeof(Campaign))]
 [JsonSerializable(typeof(TotalsState))]
+[JsonSerializable(typeof(Dictionary<string, FundShares>))]
 [JsonSerializable(typeof(Dictionary<string, Money>))]
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(long[][]))]

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Azure.Data.Tables;
+using GivingDay.Campaigns;
 using GivingDay.Pledges;
+using GivingDay.Totals;
 using GivingDay.Resilience;
 using GivingDay.Storage;
 using Polly.Registry;
@@ -43,8 +45,9 @@ public static class LedgerMarkers
 /// a safety net.</para>
 /// <para>Markers mode: a tick reads the markers counting wrote (order: marker key, then position), no scan; a full
 /// sweep also scans, for pledges counted before counting wrote markers.</para>
-/// Whatever is found twice is still sequenced once: the sequencer refuses a pledge id it has.</summary>
-public sealed class LedgerSource(StorageAccount account, LedgerStore store, ResiliencePipelineProvider<string> pipelines, LedgerOptions options)
+/// Whatever is found twice is still sequenced once: the sequencer refuses a pledge id it has. A sharded campaign's
+/// markers and pledge rows are read from each of its shards' partitions.</summary>
+public sealed class LedgerSource(StorageAccount account, LedgerStore store, ResiliencePipelineProvider<string> pipelines, LedgerOptions options, CampaignStore campaigns)
 {
     /// <summary>How far before the high-water mark a tick looks again. Less than <see cref="LedgerSequencer.MarkRetention"/>.</summary>
     public static readonly TimeSpan LookBack = TimeSpan.FromSeconds(30);
@@ -72,8 +75,13 @@ public sealed class LedgerSource(StorageAccount account, LedgerStore store, Resi
         return new LedgerPending(fromMarkers.Concat(scanned).DistinctBy(p => p.Entry.PledgeId).ToList(), markers);
     }
 
-    /// <summary>Deletes markers whose entries are sequenced (a marker already gone is fine).</summary>
+    /// <summary>Deletes markers whose entries are sequenced (a marker already gone is fine), each in its own shard.</summary>
     public async Task AcknowledgeAsync(string campaignId, IReadOnlyList<TableEntity> markers, CancellationToken ct)
+    {
+        foreach (var shard in markers.GroupBy(m => m.PartitionKey)) await AcknowledgeInAsync(shard.Key, shard.ToList(), ct);
+    }
+
+    private async Task AcknowledgeInAsync(string partition, IReadOnlyList<TableEntity> markers, CancellationToken ct)
     {
         var pipeline = pipelines.GetPipeline(StoragePipelines.Storage);
         foreach (var chunk in markers.Chunk(100))
@@ -81,26 +89,31 @@ public sealed class LedgerSource(StorageAccount account, LedgerStore store, Resi
             try
             {
                 await pipeline.ExecuteAsync(async t => await _pledges.SubmitTransactionAsync(
-                    chunk.Select(m => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(campaignId, m.RowKey), Azure.ETag.All)), t), ct);
+                    chunk.Select(m => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, m.RowKey), Azure.ETag.All)), t), ct);
             }
             catch (Exception e) when (e is Azure.RequestFailedException { Status: 404 } || TransactionReplies.IsUnreadableFailure(e))
             {
                 foreach (var m in chunk)
-                    try { await pipeline.ExecuteAsync(async t => await _pledges.DeleteEntityAsync(campaignId, m.RowKey, Azure.ETag.All, t), ct); }
+                    try { await pipeline.ExecuteAsync(async t => await _pledges.DeleteEntityAsync(partition, m.RowKey, Azure.ETag.All, t), ct); }
                     catch (Azure.RequestFailedException gone) when (gone.Status == 404) { }
             }
         }
     }
 
+    private async Task<int> ShardsAsync(string campaignId, CancellationToken ct) => (await campaigns.GetAsync(campaignId, ct))?.Shards ?? 1;
+
+    /// <summary>The markers of every shard, in key order (counting time first), so shards' steps interleave by time.</summary>
     private async Task<List<TableEntity>> MarkersAsync(string campaignId, CancellationToken ct)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {LedgerMarkers.Prefix} and RowKey lt {LedgerMarkers.End}");
-        return await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-        {
-            var rows = new List<TableEntity>();
-            await foreach (var row in _pledges.QueryAsync<TableEntity>(filter, cancellationToken: t)) rows.Add(row);
-            return rows.OrderBy(r => r.RowKey, StringComparer.Ordinal).ToList();
-        }, ct);
+        var byShard = await Task.WhenAll(ShardLayout.Partitions(campaignId, await ShardsAsync(campaignId, ct)).Select(partition =>
+            pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+            {
+                var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerMarkers.Prefix} and RowKey lt {LedgerMarkers.End}");
+                var rows = new List<TableEntity>();
+                await foreach (var row in _pledges.QueryAsync<TableEntity>(filter, cancellationToken: t)) rows.Add(row);
+                return rows;
+            }, ct).AsTask()));
+        return byShard.SelectMany(rows => rows).OrderBy(r => r.RowKey, StringComparer.Ordinal).ThenBy(r => r.PartitionKey, StringComparer.Ordinal).ToList();
     }
 
     private async Task<IReadOnlyList<PendingEntry>> ScanAsync(string campaignId, bool fullSweep, CancellationToken ct)
@@ -121,19 +134,23 @@ public sealed class LedgerSource(StorageAccount account, LedgerStore store, Resi
     /// <summary>Counted pledge rows, all or those counted at or after <paramref name="since"/>.</summary>
     private async Task<List<PendingEntry>> CountedAsync(string campaignId, DateTimeOffset? since, CancellationToken ct)
     {
-        var filter = since is { } at
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"} and Counted eq {true} and CountedAt ge {at}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"} and Counted eq {true}");
-        return await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+        var byShard = await Task.WhenAll(ShardLayout.Partitions(campaignId, await ShardsAsync(campaignId, ct)).Select(partition =>
         {
-            var found = new List<PendingEntry>();
-            await foreach (var row in _pledges.QueryAsync<TableEntity>(filter, select: Columns, cancellationToken: t))
+            var filter = since is { } at
+                ? TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"} and Counted eq {true} and CountedAt ge {at}")
+                : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"} and Counted eq {true}");
+            return pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
             {
-                var pledge = PledgeRows.FromRow(row);
-                found.Add(new PendingEntry(LedgerEntry.From(pledge), pledge.CountedAt ?? DateTimeOffset.MinValue));
-            }
-            return found;
-        }, ct);
+                var found = new List<PendingEntry>();
+                await foreach (var row in _pledges.QueryAsync<TableEntity>(filter, select: ["PartitionKey", .. Columns], cancellationToken: t))
+                {
+                    var pledge = PledgeRows.FromRow(row);
+                    found.Add(new PendingEntry(LedgerEntry.From(pledge), pledge.CountedAt ?? DateTimeOffset.MinValue));
+                }
+                return found;
+            }, ct).AsTask();
+        }));
+        return byShard.SelectMany(found => found).ToList();
     }
 
     /// <summary>The pledge ids at ledger indexes <paramref name="from"/> and above (at least up to <paramref name="size"/>),

@@ -23,8 +23,8 @@ public sealed class DonorList(StorageAccount account, ResiliencePipelineProvider
     private readonly TableClient _downloads = account.Table(StorageNames.DonorDownloadsTable);
 
     /// <summary>The campaign's gifts, oldest first.</summary>
-    public Task<IReadOnlyList<LedgerPledge>> ReadAsync(string campaignId, CancellationToken ct) =>
-        PledgeRows.ReadAllAsync(_ledger, pipelines.GetPipeline(StoragePipelines.Storage), campaignId, ct);
+    public Task<IReadOnlyList<LedgerPledge>> ReadAsync(Campaign campaign, CancellationToken ct) =>
+        PledgeRows.ReadAllAsync(_ledger, pipelines.GetPipeline(StoragePipelines.Storage), campaign.Id, campaign.Shards, ct);
 
     /// <summary>Writes the download to the log; the caller hands out the list only once this has succeeded.</summary>
     public async Task RecordDownloadAsync(string campaignId, string by, string format, int rows, string clientAddress, CancellationToken ct)

@@ -108,7 +108,7 @@ public sealed class OfflineImport(StorageAccount account, ResiliencePipelineProv
     private async Task<MarkerRef?> StoreAsync(string campaignId, IReadOnlyList<Pledge> chunk, string pipeline, CancellationToken ct)
     {
         var markerId = DonorIdentity.NewPledgeId();
-        var actions = chunk.Select(p => new TableTransactionAction(TableTransactionActionType.Add, PledgeRows.ToRow(p, markerId)))
+        var actions = chunk.Select(p => new TableTransactionAction(TableTransactionActionType.Add, PledgeRows.ToRow(p, campaignId, markerId)))
             .Append(new TableTransactionAction(TableTransactionActionType.Add, PledgeRows.MarkerRow(campaignId, markerId, chunk)))
             .ToList();
         var replies = await pipelines.GetPipeline(pipeline).ExecuteAsync(async t => (await _ledger.SubmitTransactionAsync(actions, t)).Value, ct);

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Azure.Data.Tables;
 using GivingDay.Amounts;
+using GivingDay.Totals;
 
 namespace GivingDay.Pledges;
 
@@ -51,25 +52,42 @@ public static class LedgerKeys
     public static string Donor(string donorHash) => "d|" + donorHash;
     /// <summary>One row per imported offline file (its SHA-256), so the same file adds nothing twice.</summary>
     public static string OfflineFile(string sha256) => "f|" + sha256;
+    /// <summary>An Idempotency-Key's claim in a sharded campaign: its pledge id, with the body's fingerprint, in the shard
+    /// the id gives (<see cref="ShardLayout.ClaimShardOf"/>), whoever the donor is; a key sent again with another contact
+    /// (so another donor's shard) still meets it.</summary>
+    public static string Claim(string pledgeId) => "k|" + pledgeId;
 }
 
 public static class PledgeRows
 {
     /// <summary>Every pledge row of a campaign, oldest first (acceptance time, then id): the ledger as the final snapshot
     /// and the organiser's donor list read it.</summary>
-    public static async Task<IReadOnlyList<LedgerPledge>> ReadAllAsync(TableClient ledger, Polly.ResiliencePipeline pipeline, string campaignId, CancellationToken ct)
+    /// <param name="shards">The campaign's shard count: every shard's pledges are read, at once.</param>
+    public static async Task<IReadOnlyList<LedgerPledge>> ReadAllAsync(TableClient ledger, Polly.ResiliencePipeline pipeline, string campaignId, int shards, CancellationToken ct)
     {
-        var rows = await pipeline.ExecuteAsync(async t =>
+        var byShard = await Task.WhenAll(ShardLayout.Partitions(campaignId, shards).Select(partition => pipeline.ExecuteAsync(async t =>
         {
             var list = new List<LedgerPledge>();
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"}");
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"}");
             await foreach (var row in ledger.QueryAsync<TableEntity>(filter, cancellationToken: t)) list.Add(FromRow(row));
             return list;
-        }, ct);
-        return rows.OrderBy(p => p.Pledge.AcceptedAt).ThenBy(p => p.Pledge.Id, StringComparer.Ordinal).ToList();
+        }, ct).AsTask()));
+        return byShard.SelectMany(rows => rows).OrderBy(p => p.Pledge.AcceptedAt).ThenBy(p => p.Pledge.Id, StringComparer.Ordinal).ToList();
     }
 
-    public static TableEntity ToRow(Pledge p) => new(p.CampaignId, LedgerKeys.Pledge(p.Id))
+    /// <summary>The pledge row, wherever it is among the campaign's shards (its id does not say which): point reads, at once.</summary>
+    public static async Task<TableEntity?> FindAsync(TableClient ledger, Polly.ResiliencePipeline pipeline, string campaignId, int shards, string pledgeId, CancellationToken ct)
+    {
+        var found = await Task.WhenAll(ShardLayout.Partitions(campaignId, shards).Select(partition => pipeline.ExecuteAsync(async t =>
+            (await ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.Pledge(pledgeId), cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct).AsTask()));
+        return found.FirstOrDefault(r => r is not null);
+    }
+
+    /// <summary>The pledge row in the campaign's own partition (a one-shard campaign, or an offline gift).</summary>
+    public static TableEntity ToRow(Pledge p) => RowIn(p, p.CampaignId);
+
+    /// <param name="partition">The pledge's shard (<see cref="ShardLayout.Partition"/>).</param>
+    private static TableEntity RowIn(Pledge p, string partition) => new(partition, LedgerKeys.Pledge(p.Id))
     {
         ["ProjectId"] = p.ProjectId,
         ["Amount"] = p.Amount.Fen,
@@ -86,19 +104,19 @@ public static class PledgeRows
     };
 
     /// <summary>The pledge row with the id of the outbox marker that lists it until it is counted.</summary>
-    public static TableEntity ToRow(Pledge p, string markerId)
+    public static TableEntity ToRow(Pledge p, string partition, string markerId)
     {
-        var row = ToRow(p);
+        var row = RowIn(p, partition);
         row["Marker"] = markerId;
         return row;
     }
 
     /// <summary>The outbox marker of pledges stored in one transaction: it lists those not yet counted, so one
     /// marker costs one write for a whole batch, and counting shortens it (or deletes it) under its ETag.</summary>
-    public static TableEntity MarkerRow(string campaignId, string markerId, IEnumerable<Pledge> pledges)
+    public static TableEntity MarkerRow(string partition, string markerId, IEnumerable<Pledge> pledges)
     {
         var list = pledges.ToList();
-        return new(campaignId, LedgerKeys.Marker(markerId))
+        return new(partition, LedgerKeys.Marker(markerId))
         {
             ["AcceptedAt"] = list.Min(p => p.AcceptedAt),
             ["Pledges"] = string.Join(',', list.Select(p => p.Id)),
@@ -118,7 +136,7 @@ public static class PledgeRows
     {
         var pledge = new Pledge(
             row.RowKey[LedgerKeys.PledgePrefix.Length..],
-            row.PartitionKey,
+            ShardLayout.CampaignOf(row.PartitionKey),
             row.GetString("ProjectId"),
             new Money(row.GetInt64("Amount") ?? 0),
             row.GetString("DonorHash"),
@@ -138,7 +156,8 @@ public static class PledgeRows
 /// with the outbox marker that lists them and its ETag as committed (so counting needs no read to use it).
 /// Without a marker (a message queued again for one pledge), counting reads where the pledges stand.
 /// <paramref name="TraceParent"/> (W3C) continues the trace of the request that stored the first of these pledges
-/// into the counting step.</summary>
-public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge> Pledges, MarkerRef? Marker = null, string? TraceParent = null);
+/// into the counting step.
+/// <paramref name="Shard"/>: the counting shard the pledges are stored in (<see cref="ShardLayout"/>).</summary>
+public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge> Pledges, MarkerRef? Marker = null, string? TraceParent = null, int Shard = 0);
 
 public sealed record MarkerRef(string Id, string ETag);

@@ -10,6 +10,7 @@ using GivingDay.Json;
 using GivingDay.Resilience;
 using GivingDay.Storage;
 using GivingDay.Telemetry;
+using GivingDay.Totals;
 using Microsoft.Extensions.Logging;
 using Polly.Registry;
 
@@ -56,16 +57,18 @@ public sealed class PledgeIntake : IAsyncDisposable
         _flushers = new(() => Enumerable.Range(0, FlushesInFlight).Select(_ => Task.Run(FlushLoop)).ToArray());
     }
 
-    private sealed record Pending(Pledge Pledge, bool RecordActivity, TaskCompletionSource<IntakeOutcome> Done, ActivityContext Trace);
+    private sealed record Pending(Pledge Pledge, bool RecordActivity, bool Keyed, TaskCompletionSource<IntakeOutcome> Done, ActivityContext Trace);
 
     /// <summary>Stores the pledge durably, then queues it. The answer comes once the pledge is stored.</summary>
-    public async Task<IntakeOutcome> AcceptAsync(Pledge pledge, bool recordActivity, CancellationToken ct)
+    /// <param name="keyed">The pledge id comes from an Idempotency-Key (in a sharded campaign the key is claimed apart
+    /// from the donor's shard, so that the key sent again with another contact still meets it).</param>
+    public async Task<IntakeOutcome> AcceptAsync(Pledge pledge, bool recordActivity, CancellationToken ct, bool keyed = false)
     {
         if (!_inFlight.TryAdd(Key(pledge), 0)) return new IntakeOutcome.InFlight();
         try
         {
             _ = _flushers.Value;
-            var pending = new Pending(pledge, recordActivity, new(TaskCreationOptions.RunContinuationsAsynchronously), Activity.Current?.Context ?? default);
+            var pending = new Pending(pledge, recordActivity, keyed, new(TaskCreationOptions.RunContinuationsAsynchronously), Activity.Current?.Context ?? default);
             await _pending.Writer.WriteAsync(pending, ct);
             // Not cancelled with the request: once queued for commit the pledge may be stored, and the
             // answer must then say so (a retry with the same key gets the same answer either way).
@@ -113,21 +116,92 @@ public sealed class PledgeIntake : IAsyncDisposable
             foreach (var item in items) item.Done.TrySetResult(new IntakeOutcome.NotOpen(status));
             return;
         }
+        if (campaign.Shards == 1)
+        {
+            await StoreShardAsync(campaignId, 0, items, ct);
+            return;
+        }
+        // Each shard's pledges in a transaction of their own, at once.
+        var unclaimed = await ClaimKeysAsync(campaign, items, ct);
+        await Task.WhenAll(unclaimed.GroupBy(i => ShardLayout.ShardOf(i.Pledge, campaign.Shards))
+            .Select(shard => StoreShardAsync(campaignId, shard.Key, shard.ToList(), ct)));
+    }
 
+    /// <summary>Claims the Idempotency-Keys of a sharded campaign's keyed pledges (a create-only row per key, in the shard its
+    /// pledge id gives, one transaction per shard). A key claimed before by the same body goes on to be stored (the pledge
+    /// row then says whether it was); by another body it is refused. Returns the pledges to store.</summary>
+    private async Task<List<Pending>> ClaimKeysAsync(Campaign campaign, List<Pending> items, CancellationToken ct)
+    {
+        var keyed = items.Where(i => i.Keyed).ToList();
+        if (keyed.Count == 0) return items;
+        var refused = new ConcurrentDictionary<Pending, byte>();
+        await Task.WhenAll(keyed.GroupBy(i => ShardLayout.ClaimShardOf(i.Pledge.Id, campaign.Shards)).Select(async group =>
+        {
+            var partition = ShardLayout.Partition(campaign.Id, group.Key);
+            foreach (var taken in await AddClaimsAsync(partition, group.ToList(), ct))
+            {
+                var claim = await _pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+                    await _ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.Claim(taken.Pledge.Id), cancellationToken: t), ct);
+                if (claim.HasValue && claim.Value!.GetString("Fingerprint") != taken.Pledge.Fingerprint)
+                {
+                    taken.Done.TrySetResult(new IntakeOutcome.KeyReused());
+                    refused[taken] = 0;
+                }
+            }
+        }));
+        return items.Where(i => !refused.ContainsKey(i)).ToList();
+    }
+
+    /// <summary>Adds the claim rows in one transaction; returns the pledges whose claim was there already.</summary>
+    private async Task<List<Pending>> AddClaimsAsync(string partition, List<Pending> items, CancellationToken ct)
+    {
+        static TableEntity Claim(string partition, Pledge p) => new(partition, LedgerKeys.Claim(p.Id)) { ["Fingerprint"] = p.Fingerprint };
+        var taken = new List<Pending>();
+        var remaining = items;
+        while (remaining.Count > 0)
+        {
+            try
+            {
+                await _pipelines.GetPipeline(StoragePipelines.IntakeStore).ExecuteAsync(async t =>
+                    await _ledger.SubmitTransactionAsync(remaining.Select(i => new TableTransactionAction(TableTransactionActionType.Add, Claim(partition, i.Pledge))), t), ct);
+                break;
+            }
+            catch (TableTransactionFailedException e) when (e.Status == 409 && e.FailedTransactionActionIndex is int index && index < remaining.Count)
+            {
+                taken.Add(remaining[index]);
+                remaining = remaining.Where((_, i) => i != index).ToList();
+            }
+            catch (Exception e) when (TransactionReplies.IsUnreadableFailure(e))
+            {
+                foreach (var one in remaining)
+                {
+                    try { await _pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t => await _ledger.AddEntityAsync(Claim(partition, one.Pledge), t), ct); }
+                    catch (RequestFailedException exists) when (exists.Status == 409) { taken.Add(one); }
+                }
+                break;
+            }
+        }
+        return taken;
+    }
+
+    /// <summary>Stores one shard's pledges of a flush (a one-shard campaign's: all of them) and queues them.</summary>
+    private async Task StoreShardAsync(string campaignId, int shard, List<Pending> items, CancellationToken ct)
+    {
+        var partition = ShardLayout.Partition(campaignId, shard);
         var committed = new List<(List<Pledge> Pledges, MarkerRef? Marker)>();
         var requeue = new List<Pledge>();
         var remaining = items;
         while (remaining.Count > 0)
         {
             CommitResult result;
-            try { result = await TryCommitAsync(campaignId, remaining, ct); }
+            try { result = await TryCommitAsync(partition, remaining, ct); }
             catch (Exception e) when (TransactionReplies.IsUnreadableFailure(e))
             {
                 // Which pledge conflicted is unknown: a single one is that one; more are committed one by one.
                 if (remaining.Count == 1) result = new CommitResult(0, null);
                 else
                 {
-                    foreach (var single in remaining) await FlushOneAsync(campaignId, single, committed, requeue, ct);
+                    foreach (var single in remaining) await FlushOneAsync(partition, single, committed, requeue, ct);
                     break;
                 }
             }
@@ -140,20 +214,20 @@ public sealed class PledgeIntake : IAsyncDisposable
             // One pledge id is already in the ledger: an earlier request with the same key (or our own
             // commit whose answer was lost). Settle that one on its own, then commit the rest.
             var conflicting = remaining[result.Failed.Value];
-            var (outcome, again) = await SettleExistingAsync(conflicting.Pledge, ct);
+            var (outcome, again) = await SettleExistingAsync(conflicting.Pledge, partition, ct);
             if (again is not null) requeue.Add(again);
             conflicting.Done.TrySetResult(outcome);
             remaining = remaining.Where(i => i != conflicting).ToList();
         }
 
-        foreach (var (pledges, marker) in committed) await EnqueueAsync(campaignId, pledges, marker, ct);
-        if (requeue.Count > 0) await EnqueueAsync(campaignId, requeue, null, ct);
+        foreach (var (pledges, marker) in committed) await EnqueueAsync(campaignId, shard, pledges, marker, ct);
+        if (requeue.Count > 0) await EnqueueAsync(campaignId, shard, requeue, null, ct);
     }
 
-    private async Task FlushOneAsync(string campaignId, Pending item, List<(List<Pledge>, MarkerRef?)> committed, List<Pledge> requeue, CancellationToken ct)
+    private async Task FlushOneAsync(string partition, Pending item, List<(List<Pledge>, MarkerRef?)> committed, List<Pledge> requeue, CancellationToken ct)
     {
         CommitResult result;
-        try { result = await TryCommitAsync(campaignId, [item], ct); }
+        try { result = await TryCommitAsync(partition, [item], ct); }
         catch (Exception e) when (TransactionReplies.IsUnreadableFailure(e)) { result = new CommitResult(0, null); }
         if (result.Failed is null)
         {
@@ -161,7 +235,7 @@ public sealed class PledgeIntake : IAsyncDisposable
             item.Done.TrySetResult(new IntakeOutcome.Accepted(item.Pledge));
             return;
         }
-        var (outcome, again) = await SettleExistingAsync(item.Pledge, ct);
+        var (outcome, again) = await SettleExistingAsync(item.Pledge, partition, ct);
         if (again is not null) requeue.Add(again);
         item.Done.TrySetResult(outcome);
     }
@@ -171,7 +245,7 @@ public sealed class PledgeIntake : IAsyncDisposable
     private sealed record CommitResult(int? Failed, MarkerRef? Marker);
 
     /// <summary>Commits pledge rows, activity rows and one outbox marker listing the pledges, in one transaction.</summary>
-    private async Task<CommitResult> TryCommitAsync(string campaignId, List<Pending> items, CancellationToken ct)
+    private async Task<CommitResult> TryCommitAsync(string partition, List<Pending> items, CancellationToken ct)
     {
         var markerId = DonorIdentity.NewPledgeId();
         var actions = new List<TableTransactionAction>(items.Count * 2 + 1);
@@ -179,14 +253,14 @@ public sealed class PledgeIntake : IAsyncDisposable
         for (var i = 0; i < items.Count; i++)
         {
             var p = items[i].Pledge;
-            actions.Add(new(TableTransactionActionType.Add, PledgeRows.ToRow(p, markerId))); owner.Add(i);
+            actions.Add(new(TableTransactionActionType.Add, PledgeRows.ToRow(p, partition, markerId))); owner.Add(i);
             if (items[i].RecordActivity && p.DonorHash is not null)
             {
-                actions.Add(new(TableTransactionActionType.Add, new TableEntity(p.CampaignId, LedgerKeys.Activity(p.DonorHash, p.AcceptedAt, p.Id))));
+                actions.Add(new(TableTransactionActionType.Add, new TableEntity(partition, LedgerKeys.Activity(p.DonorHash, p.AcceptedAt, p.Id))));
                 owner.Add(i);
             }
         }
-        actions.Add(new(TableTransactionActionType.Add, PledgeRows.MarkerRow(campaignId, markerId, items.Select(i => i.Pledge))));
+        actions.Add(new(TableTransactionActionType.Add, PledgeRows.MarkerRow(partition, markerId, items.Select(i => i.Pledge))));
         try
         {
             var replies = await _pipelines.GetPipeline(StoragePipelines.IntakeStore).ExecuteAsync(
@@ -200,9 +274,11 @@ public sealed class PledgeIntake : IAsyncDisposable
         }
     }
 
-    private async Task<(IntakeOutcome Outcome, Pledge? Requeue)> SettleExistingAsync(Pledge pledge, CancellationToken ct)
+    private async Task<(IntakeOutcome Outcome, Pledge? Requeue)> SettleExistingAsync(Pledge pledge, string partition, CancellationToken ct)
     {
-        var stored = await ReadStoredAsync(pledge, ct) ?? throw new InvalidOperationException($"pledge {pledge.Id} conflicted but is not in the ledger");
+        var row = await _pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async token =>
+            await _ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.Pledge(pledge.Id), cancellationToken: token), ct);
+        var stored = row.HasValue ? PledgeRows.FromRow(row.Value!) : throw new InvalidOperationException($"pledge {pledge.Id} conflicted but is not in the ledger");
         var outcome = Answer(pledge, stored.Pledge);
         // Stored but not counted yet: queue the stored copy again, in case the first enqueue was lost.
         return (outcome, outcome is IntakeOutcome.Accepted && !stored.Counted ? stored.Pledge : null);
@@ -211,25 +287,20 @@ public sealed class PledgeIntake : IAsyncDisposable
     /// <summary>An Idempotency-Key replay once the campaign no longer takes pledges (closed, finalized, past its end): the
     /// pledge stored under that key is still the answer, so a donor's retry is never told a counted gift failed.
     /// Null when nothing is stored under this pledge's id.</summary>
-    public async Task<IntakeOutcome?> ReplayAsync(Pledge pledge, CancellationToken ct) =>
-        await ReadStoredAsync(pledge, ct) is { } stored ? Answer(pledge, stored.Pledge) : null;
-
-    private async Task<LedgerPledge?> ReadStoredAsync(Pledge pledge, CancellationToken ct)
-    {
-        var row = await _pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async token =>
-            await _ledger.GetEntityIfExistsAsync<TableEntity>(pledge.CampaignId, LedgerKeys.Pledge(pledge.Id), cancellationToken: token), ct);
-        return row.HasValue ? PledgeRows.FromRow(row.Value!) : null;
-    }
+    /// <param name="shards">The campaign's shard count: the pledge is looked for in each (another body may be in another).</param>
+    public async Task<IntakeOutcome?> ReplayAsync(Pledge pledge, int shards, CancellationToken ct) =>
+        await PledgeRows.FindAsync(_ledger, _pipelines.GetPipeline(StoragePipelines.Storage), pledge.CampaignId, shards, pledge.Id, ct) is { } row
+            ? Answer(pledge, PledgeRows.FromRow(row).Pledge) : null;
 
     /// <summary>The same body gets the stored pledge; another body under the same key is refused.</summary>
     private static IntakeOutcome Answer(Pledge asked, Pledge stored) =>
         stored.Fingerprint == asked.Fingerprint ? new IntakeOutcome.Accepted(stored) : new IntakeOutcome.KeyReused();
 
-    private async Task EnqueueAsync(string campaignId, List<Pledge> pledges, MarkerRef? marker, CancellationToken ct)
+    private async Task EnqueueAsync(string campaignId, int shard, List<Pledge> pledges, MarkerRef? marker, CancellationToken ct)
     {
         try
         {
-            var text = JsonSerializer.Serialize(new PledgeBatchMessage(campaignId, pledges, marker, Activity.Current?.Id), GivingDayJson.Options);
+            var text = JsonSerializer.Serialize(new PledgeBatchMessage(campaignId, pledges, marker, Activity.Current?.Id, shard), GivingDayJson.Options);
             await _pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(
                 async token => await _queue.SendMessageAsync(text, token), ct);
         }

@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using GivingDay.Json;
 using GivingDay.Resilience;
 using GivingDay.Storage;
+using GivingDay.Totals;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 using Polly.Registry;
@@ -54,11 +55,11 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
             }
             if (pledges.Count == 0) continue;
             // With the marker's ETag as read: if counting shortened it since, the step fails and reads it again.
-            var text = JsonSerializer.Serialize(new PledgeBatchMessage(marker.PartitionKey, pledges,
-                new MarkerRef(marker.RowKey[LedgerKeys.MarkerPrefix.Length..], marker.ETag.ToString())), GivingDayJson.Options);
+            var text = JsonSerializer.Serialize(new PledgeBatchMessage(ShardLayout.CampaignOf(marker.PartitionKey), pledges,
+                new MarkerRef(marker.RowKey[LedgerKeys.MarkerPrefix.Length..], marker.ETag.ToString()), Shard: ShardLayout.ShardOf(marker.PartitionKey)), GivingDayJson.Options);
             await pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(async t => await queue.SendMessageAsync(text, t), ct);
             requeued += pledges.Count;
-            log.LogInformation("Re-drive queued {Count} pledges of {Campaign} left uncounted", pledges.Count, marker.PartitionKey);
+            log.LogInformation("Re-drive queued {Count} pledges of {Campaign} left uncounted", pledges.Count, ShardLayout.CampaignOf(marker.PartitionKey));
         }
         return requeued;
     }

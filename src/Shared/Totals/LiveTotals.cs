@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using Azure.Data.Tables;
+using GivingDay.Campaigns;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
 using GivingDay.Storage;
@@ -9,8 +12,9 @@ namespace GivingDay.Totals;
 
 /// <summary>The live totals as readers see them: one storage read per campaign per <see cref="Freshness"/>
 /// on each instance, however many pollers ask. The version is the totals row's ETag, so unchanged totals
-/// keep the same leaderboard ETag and pollers get 304.</summary>
-public sealed class LiveTotals(StorageAccount account, ResiliencePipelineProvider<string> pipelines, TimeProvider clock)
+/// keep the same leaderboard ETag and pollers get 304. A sharded campaign's totals are the sum of its shards' rows, read
+/// at once, and the version is a hash of their ETags.</summary>
+public sealed class LiveTotals(StorageAccount account, ResiliencePipelineProvider<string> pipelines, CampaignStore campaigns, TimeProvider clock)
 {
     public static readonly TimeSpan Freshness = TimeSpan.FromMilliseconds(500);
 
@@ -33,11 +37,18 @@ public sealed class LiveTotals(StorageAccount account, ResiliencePipelineProvide
     }
 
     /// <summary>Reads now, bypassing the cache (snapshots and close need the latest figures).</summary>
-    public async Task<Reading> ReadAsync(string campaignId)
+    public async Task<Reading> ReadAsync(string campaignId) =>
+        await ReadAsync(campaignId, (await campaigns.GetAsync(campaignId, CancellationToken.None))?.Shards ?? 1);
+
+    /// <summary>Reads now the totals rows of <paramref name="shards"/> shards (an organiser's edit reads those of the stored definition).</summary>
+    public async Task<Reading> ReadAsync(string campaignId, int shards)
     {
-        var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-            (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaignId, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null);
-        var (state, etag) = TotalsState.FromRow(row);
-        return new Reading(state, etag?.ToString() ?? "empty", clock.GetUtcNow());
+        var read = pipelines.GetPipeline(StoragePipelines.Storage);
+        var rows = await Task.WhenAll(ShardLayout.Partitions(campaignId, shards).Select(async partition =>
+            TotalsState.FromRow(await read.ExecuteAsync(async t =>
+                (await _ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null))));
+        var version = rows.Length == 1 ? rows[0].ETag?.ToString() ?? "empty"
+            : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('|', rows.Select(r => r.ETag?.ToString() ?? "empty")))))[..32];
+        return new Reading(TotalsState.Sum(rows.Select(r => r.State).ToList()), version, clock.GetUtcNow());
     }
 }

@@ -22,6 +22,7 @@ public sealed class TotalsProjector(
     StorageAccount account,
     ResiliencePipelineProvider<string> pipelines,
     CampaignStore campaigns,
+    FundAllotments allotments,
     TimeProvider clock)
 {
     private const int MaxActions = 100;
@@ -34,7 +35,10 @@ public sealed class TotalsProjector(
     // at a time. Inside the instance, messages of a campaign take turns, and whoever has the turn counts every
     // message waiting for it in the same steps: fewer, fuller transactions, and no lost races between steps of
     // one instance. Instances still race each other, and the ETags settle that.
+    // Keyed by partition: each shard of a campaign is counted on its own (ShardLayout).
     private readonly ConcurrentDictionary<string, CampaignCounting> _campaigns = new();
+    // What a matching fund could give with no pool limit (a sharded campaign's step first asks this, then draws what it lacks).
+    private static readonly Money Unlimited = new(long.MaxValue / 4);
 
     /// <summary>One campaign's counting in this instance: its turn, and what this instance last committed or read
     /// of the campaign's totals and donors. That view is only used under the turn, and the transaction checks it
@@ -46,6 +50,9 @@ public sealed class TotalsProjector(
         public ConcurrentQueue<Waiting> Waiting { get; } = new();
         public (TotalsState State, ETag ETag)? Totals { get; set; }
         public Dictionary<string, DonorRow> Donors { get; } = new(StringComparer.Ordinal);
+        /// <summary>A sharded campaign: what the fund row last said this shard is allotted, per fund (never more than
+        /// it is: only this shard's draws raise it). Null: not known yet.</summary>
+        public Dictionary<string, long>? Allotted { get; set; }
     }
 
     /// <summary>A donor's row: what each fund has matched to them (per-donor caps) and the projects they gave to.</summary>
@@ -96,7 +103,10 @@ public sealed class TotalsProjector(
     {
         var campaign = await campaigns.GetAsync(batch.CampaignId, ct)
             ?? throw new InvalidOperationException($"campaign {batch.CampaignId} is not defined");
-        var counting = _campaigns.GetOrAdd(campaign.Id, _ => new CampaignCounting());
+        if (batch.Shard < 0 || batch.Shard >= campaign.Shards)
+            throw new InvalidOperationException($"campaign {batch.CampaignId} has {campaign.Shards} shard(s), not a shard {batch.Shard}");
+        var shard = new Shard(campaign, batch.Shard, ShardLayout.Partition(campaign.Id, batch.Shard));
+        var counting = _campaigns.GetOrAdd(shard.Partition, _ => new CampaignCounting());
         var mine = new Waiting(batch, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously));
         counting.Waiting.Enqueue(mine);
         while (!mine.Done.Task.IsCompleted)
@@ -111,7 +121,7 @@ public sealed class TotalsProjector(
                 {
                     var pledges = taken.SelectMany(w => w.Pledges).DistinctBy(p => p.Id)
                         .OrderBy(p => p.AcceptedAt).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
-                    var counted = await CountPledgesAsync(campaign, counting, pledges, TurnMarkers.Of(taken.Select(w => w.Message)), ct);
+                    var counted = await CountPledgesAsync(shard, counting, pledges, TurnMarkers.Of(taken.Select(w => w.Message)), ct);
                     // Each pledge counted is credited to one message only.
                     foreach (var w in taken) w.Done.TrySetResult(w.Pledges.Select(p => p.Id).Distinct().Count(counted.Remove));
                 }
@@ -125,7 +135,10 @@ public sealed class TotalsProjector(
         return await mine.Done.Task;
     }
 
-    private async Task<HashSet<string>> CountPledgesAsync(Campaign campaign, CampaignCounting counting, List<Pledge> pledges, TurnMarkers markers, CancellationToken ct)
+    /// <summary>The shard a turn counts: its campaign, its number and its partition.</summary>
+    private sealed record Shard(Campaign Campaign, int Number, string Partition);
+
+    private async Task<HashSet<string>> CountPledgesAsync(Shard shard, CampaignCounting counting, List<Pledge> pledges, TurnMarkers markers, CancellationToken ct)
     {
         var counted = new HashSet<string>();
         // First delivery is the common case: assume every marker is there, and trust this instance's view of the
@@ -139,7 +152,7 @@ public sealed class TotalsProjector(
             // One step, tried again (by the lost-race pipeline) until it commits: each try reads what the last lost.
             var step = await race.ExecuteAsync(async t =>
             {
-                try { return await CountStepAsync(campaign, counting, pledges, markers, doubt, prefetched, t); }
+                try { return await CountStepAsync(shard, counting, pledges, markers, doubt, prefetched, t); }
                 catch (Exception e) when (StoragePipelines.IsLostRace(e))
                 {
                     // Another processor committed first (totals ETag, a marker already gone, a donor row), or this
@@ -209,19 +222,21 @@ public sealed class TotalsProjector(
         return (pledges, all.Skip(pledges.Count).ToList());
     }
 
-    private async Task<StepResult> CountStepAsync(Campaign campaign, CampaignCounting counting, List<Pledge> all, TurnMarkers markers, Doubt doubt, ActivityRead? prefetched, CancellationToken ct)
+    private async Task<StepResult> CountStepAsync(Shard shard, CampaignCounting counting, List<Pledge> all, TurnMarkers markers, Doubt doubt, ActivityRead? prefetched, CancellationToken ct)
     {
+        var campaign = shard.Campaign;
+        var partition = shard.Partition;
         var (pledges, rest) = Pack(all, markers);
         var stepDonors = pledges.Where(p => p.DonorHash is not null).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
 
         // Reads only for what this instance cannot vouch for; the ones needed are independent, so they run at once.
         var cached = counting.Totals;
-        var stateTask = doubt != Doubt.None || cached is null ? ReadTotalsAsync(campaign.Id, ct) : Task.FromResult(((TotalsState, ETag?))(cached.Value.State.Clone(), cached.Value.ETag));
-        var markersTask = KnowMarkersAsync(campaign.Id, pledges, markers, ct);
-        var donorsTask = doubt == Doubt.All ? ReadDonorsAsync(campaign.Id, stepDonors, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
+        var stateTask = doubt != Doubt.None || cached is null ? ReadTotalsAsync(partition, ct) : Task.FromResult(((TotalsState, ETag?))(cached.Value.State.Clone(), cached.Value.ETag));
+        var markersTask = KnowMarkersAsync(partition, pledges, markers, ct);
+        var donorsTask = doubt == Doubt.All ? ReadDonorsAsync(partition, stepDonors, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
         var activityTask = !NeedsActivity(campaign, cached?.State, pledges) ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
             : prefetched is not null && pledges.All(p => prefetched.PledgeIds.Contains(p.Id)) ? prefetched.Activity
-            : ReadActivityAsync(campaign, pledges, ct);
+            : ReadActivityAsync(campaign, partition, pledges, ct);
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
         var (state, stateETag) = stateTask.Result;
         if (donorsTask.Result is { } read)
@@ -237,10 +252,29 @@ public sealed class TotalsProjector(
         // the transaction fails and the next attempt reads it. Most donors on a giving day give once.
         DonorRow? Known(string hash) => counting.Donors.GetValueOrDefault(hash);
         var activity = activityTask.Result;
-        var matching = new MatchingLedger(
-            campaign.MatchingFunds,
-            campaign.MatchingFunds.ToDictionary(f => f.Id, f => new Money(state.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - state.Used(f.Id))),
+        MatchingLedger Matching(IReadOnlyDictionary<string, Money> remaining) => new(campaign.MatchingFunds, remaining,
             hash => new DonorHistory(Known(hash)?.Matched ?? new Dictionary<string, Money>(), activity.GetValueOrDefault(hash) ?? new Dictionary<string, DateTimeOffset>()));
+        PledgeToMatch ToMatch(Pledge p) => new(p.Id, p.ProjectId, p.Amount, p.DonorHash, p.AcceptedAt);
+        IReadOnlyDictionary<string, Money> remaining;
+        if (campaign.Shards == 1)
+            remaining = campaign.MatchingFunds.ToDictionary(f => f.Id, f => new Money(state.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - state.Used(f.Id)));
+        else
+        {
+            // A shard matches from its allotment. What the step would match with no pool limit says what it needs; if the
+            // allotment holds that, the decisions are the same as with it, otherwise the shard draws what it lacks first.
+            Dictionary<string, Money> Allotment() => campaign.MatchingFunds.ToDictionary(f => f.Id,
+                f => new Money(Math.Max(0, (counting.Allotted?.GetValueOrDefault(f.Id) ?? 0) - state.Used(f.Id) - state.Released(f.Id))));
+            var unlimited = Matching(campaign.MatchingFunds.ToDictionary(f => f.Id, _ => Unlimited));
+            var wanted = uncounted.Select(p => unlimited.Apply(ToMatch(p))).Where(d => d.FundId is not null)
+                .GroupBy(d => d.FundId!).ToDictionary(g => g.Key, g => g.Sum(d => d.Matched.Fen));
+            remaining = Allotment();
+            if (wanted.Any(w => w.Value > remaining[w.Key].Fen))
+            {
+                counting.Allotted = await allotments.DrawAsync(campaign, shard.Number, wanted, state, ct);
+                remaining = Allotment();
+            }
+        }
+        var matching = Matching(remaining);
 
         var actions = new List<TableTransactionAction>(MaxActions);
         var stepProjects = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
@@ -250,11 +284,11 @@ public sealed class TotalsProjector(
         foreach (var p in uncounted)
         {
             // Offline gifts carry no contact, so the rules never match them.
-            var decision = matching.Apply(new PledgeToMatch(p.Id, p.ProjectId, p.Amount, p.DonorHash, p.AcceptedAt));
+            var decision = matching.Apply(ToMatch(p));
             entries.Add(new LedgerEntry(p.Id, p.ProjectId, p.Amount, decision.Matched, decision.FundId, p.Channel, p.MaskedName,
                 LedgerEntry.TruncateToMilliseconds(p.AcceptedAt)));
 
-            actions.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(campaign.Id, LedgerKeys.Pledge(p.Id))
+            actions.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(partition, LedgerKeys.Pledge(p.Id))
             {
                 ["Counted"] = true,
                 ["Matched"] = decision.Matched.Fen,
@@ -292,7 +326,7 @@ public sealed class TotalsProjector(
         foreach (var (hash, projects) in stepProjects)
         {
             var matched = donorMatched.GetValueOrDefault(hash) ?? Known(hash)?.Matched ?? new Dictionary<string, Money>();
-            var row = new TableEntity(campaign.Id, LedgerKeys.Donor(hash))
+            var row = new TableEntity(partition, LedgerKeys.Donor(hash))
             {
                 ["Matched"] = JsonSerializer.Serialize(matched, GivingDayJson.Options),
                 ["Projects"] = JsonSerializer.Serialize(projects.Order(StringComparer.Ordinal), GivingDayJson.Options),
@@ -312,24 +346,24 @@ public sealed class TotalsProjector(
             var left = known.Listed.Except(group.Select(p => p.Id)).ToHashSet(StringComparer.Ordinal);
             markerActions.Add((group.Key, actions.Count, left));
             actions.Add(left.Count == 0
-                ? new(TableTransactionActionType.Delete, new TableEntity(campaign.Id, LedgerKeys.Marker(group.Key)), known.ETag)
-                : new(TableTransactionActionType.UpdateMerge, new TableEntity(campaign.Id, LedgerKeys.Marker(group.Key)) { ["Pledges"] = string.Join(',', left.Order(StringComparer.Ordinal)) }, known.ETag));
+                ? new(TableTransactionActionType.Delete, new TableEntity(partition, LedgerKeys.Marker(group.Key)), known.ETag)
+                : new(TableTransactionActionType.UpdateMerge, new TableEntity(partition, LedgerKeys.Marker(group.Key)) { ["Pledges"] = string.Join(',', left.Order(StringComparer.Ordinal)) }, known.ETag));
         }
 
         // What this step counted, for the public ledger's next tick to sequence without scanning (docs/ledger.md).
-        actions.Add(new(TableTransactionActionType.Add, LedgerMarkers.Row(campaign.Id, countedAt, entries)));
+        actions.Add(new(TableTransactionActionType.Add, LedgerMarkers.Row(partition, countedAt, entries)));
 
         state.AddRecent(recent);
         actions.Add(stateETag is { } e
-            ? new(TableTransactionActionType.UpdateReplace, state.ToRow(campaign.Id), e)
-            : new(TableTransactionActionType.Add, state.ToRow(campaign.Id)));
+            ? new(TableTransactionActionType.UpdateReplace, state.ToRow(partition), e)
+            : new(TableTransactionActionType.Add, state.ToRow(partition)));
 
         // The next step's velocity read goes out with this commit, one round trip earlier than after it. What it could
         // miss is a pledge accepted before the next step's own but committed by intake only now; intake commits within
         // milliseconds of accepting, and a message is counted well after, so a later read would miss it just the same.
         var next = rest.Count == 0 ? null : Pack(rest, markers).Step;
         var prefetch = next is not null && NeedsActivity(campaign, state, next)
-            ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), ReadActivityAsync(campaign, next, ct)) : null;
+            ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), ReadActivityAsync(campaign, partition, next, ct)) : null;
         IReadOnlyList<Response> replies;
         try
         {
@@ -361,24 +395,24 @@ public sealed class TotalsProjector(
     /// and projects cover it and (as far as this instance knows) has money left.</summary>
     private static bool NeedsActivity(Campaign campaign, TotalsState? known, List<Pledge> pledges) =>
         campaign.MatchingFunds.Any(f =>
-            (known is null || known.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - known.Used(f.Id) > 0)
+            (campaign.Shards > 1 || known is null || known.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - known.Used(f.Id) > 0)
             && pledges.Any(p => p.DonorHash is not null && f.Covers(p.ProjectId, p.AcceptedAt)));
 
-    private async Task<(TotalsState, ETag?)> ReadTotalsAsync(string campaignId, CancellationToken ct)
+    private async Task<(TotalsState, ETag?)> ReadTotalsAsync(string partition, CancellationToken ct)
     {
         var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-            (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaignId, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct);
+            (await _ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct);
         return TotalsState.FromRow(row);
     }
 
     /// <summary>Point reads, in parallel: the cheapest read there is (a filter query may scan the partition).</summary>
-    private async Task<Dictionary<string, TableEntity>> ReadRowsAsync(string campaignId, IEnumerable<string> rowKeys, CancellationToken ct)
+    private async Task<Dictionary<string, TableEntity>> ReadRowsAsync(string partition, IEnumerable<string> rowKeys, CancellationToken ct)
     {
         var found = new Dictionary<string, TableEntity>();
         await Parallel.ForEachAsync(rowKeys.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (key, token) =>
         {
             var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-                await _ledger.GetEntityIfExistsAsync<TableEntity>(campaignId, key, cancellationToken: t), token);
+                await _ledger.GetEntityIfExistsAsync<TableEntity>(partition, key, cancellationToken: t), token);
             if (row.HasValue) lock (found) found[key] = row.Value!;
         });
         return found;
@@ -387,12 +421,12 @@ public sealed class TotalsProjector(
     /// <summary>Makes sure the turn knows the marker of each pledge and where that marker stands: a pledge queued
     /// without its marker has its row read (it names the marker, and says whether it was counted), then each marker
     /// not known is read. Nothing is read in the common case: the message carried the marker as committed.</summary>
-    private async Task KnowMarkersAsync(string campaignId, List<Pledge> pledges, TurnMarkers markers, CancellationToken ct)
+    private async Task KnowMarkersAsync(string partition, List<Pledge> pledges, TurnMarkers markers, CancellationToken ct)
     {
         var withoutMarker = pledges.Where(p => markers.MarkerOf.GetValueOrDefault(p.Id) is null).Select(p => p.Id).ToList();
         if (withoutMarker.Count > 0)
         {
-            var rows = await ReadRowsAsync(campaignId, withoutMarker.Select(LedgerKeys.Pledge), ct);
+            var rows = await ReadRowsAsync(partition, withoutMarker.Select(LedgerKeys.Pledge), ct);
             foreach (var id in withoutMarker)
                 if (rows.TryGetValue(LedgerKeys.Pledge(id), out var row) && row.GetBoolean("Counted") != true)
                 {
@@ -405,17 +439,17 @@ public sealed class TotalsProjector(
         var unknown = pledges.Select(p => markers.MarkerOf.GetValueOrDefault(p.Id)).OfType<string>()
             .Where(m => markers.Markers.TryGetValue(m, out var known) && known is null).Distinct().ToList();
         if (unknown.Count == 0) return;
-        var found = await ReadRowsAsync(campaignId, unknown.Select(LedgerKeys.Marker), ct);
+        var found = await ReadRowsAsync(partition, unknown.Select(LedgerKeys.Marker), ct);
         foreach (var id in unknown)
             if (found.TryGetValue(LedgerKeys.Marker(id), out var row))
                 markers.Markers[id] = new TurnMarkers.Known(row.ETag, PledgeRows.MarkedPledges(row).ToHashSet(StringComparer.Ordinal));
             else markers.Markers.Remove(id);
     }
 
-    private async Task<Dictionary<string, DonorRow>?> ReadDonorsAsync(string campaignId, IEnumerable<string> hashes, CancellationToken ct)
+    private async Task<Dictionary<string, DonorRow>?> ReadDonorsAsync(string partition, IEnumerable<string> hashes, CancellationToken ct)
     {
         var rows = new Dictionary<string, DonorRow>(StringComparer.Ordinal);
-        foreach (var (key, row) in await ReadRowsAsync(campaignId, hashes.Select(LedgerKeys.Donor), ct))
+        foreach (var (key, row) in await ReadRowsAsync(partition, hashes.Select(LedgerKeys.Donor), ct))
             rows[key[2..]] = new DonorRow(row.ETag,
                 JsonSerializer.Deserialize<Dictionary<string, Money>>(row.GetString("Matched") ?? "{}", GivingDayJson.Options) ?? new(),
                 (JsonSerializer.Deserialize<List<string>>(row.GetString("Projects") ?? "[]", GivingDayJson.Options) ?? []).ToHashSet(StringComparer.Ordinal));
@@ -424,7 +458,7 @@ public sealed class TotalsProjector(
 
     /// <summary>For the velocity rule: each donor's other acceptances in the minute before the chunk's pledges,
     /// from the activity rows intake wrote. Only read while a fund could still match.</summary>
-    private async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadActivityAsync(Campaign campaign, List<Pledge> pledges, CancellationToken ct)
+    private async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadActivityAsync(Campaign campaign, string partition, List<Pledge> pledges, CancellationToken ct)
     {
         var result = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
         if (campaign.MatchingFunds.Count == 0) return result;
@@ -435,7 +469,7 @@ public sealed class TotalsProjector(
             // Each piece from the SDK's filter helper, which quotes and escapes the values.
             var ranges = group.Select(d => TableClient.CreateQueryFilter(
                 $"(RowKey ge {LedgerKeys.ActivityFrom(d.Key, d.Min(p => p.AcceptedAt) - MatchingRules.VelocityWindow)} and RowKey lt {LedgerKeys.ActivityEnd(d.Key)})"));
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {campaign.Id}") + " and (" + string.Join(" or ", ranges) + ")";
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition}") + " and (" + string.Join(" or ", ranges) + ")";
             var found = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
             await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
             {

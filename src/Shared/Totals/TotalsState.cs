@@ -29,11 +29,37 @@ public sealed class TotalsState
     public Figures Totals { get; set; } = new();
     public Dictionary<string, Figures> Projects { get; set; } = new();
     public Dictionary<string, long> FundUsed { get; set; } = new();
+    /// <summary>A one-shard campaign's pools. A sharded campaign keeps its pools in the fund row (<see cref="FundAllotments"/>)
+    /// and this stays empty in its shards' rows.</summary>
     public Dictionary<string, long> FundPools { get; set; } = new();
+    /// <summary>A shard's allotment it gave back (<see cref="FundAllotments"/>): no longer its to match.</summary>
+    public Dictionary<string, long> FundReleased { get; set; } = new();
     public List<RecentGift> Recent { get; set; } = [];
 
     public Figures Project(string id) => Projects.TryGetValue(id, out var f) ? f : Projects[id] = new Figures();
     public long Used(string fundId) => FundUsed.GetValueOrDefault(fundId);
+    public long Released(string fundId) => FundReleased.GetValueOrDefault(fundId);
+
+    /// <summary>A sharded campaign's totals: the sum of its shards' (a donor is in one shard only, so donors add up too).
+    /// One state is itself; pools come from a one-shard campaign's row only.</summary>
+    public static TotalsState Sum(IReadOnlyList<TotalsState> shards)
+    {
+        if (shards.Count == 1) return shards[0];
+        var sum = new TotalsState();
+        foreach (var shard in shards)
+        {
+            Add(sum.Totals, shard.Totals);
+            foreach (var (id, figures) in shard.Projects) Add(sum.Project(id), figures);
+            foreach (var (fund, used) in shard.FundUsed) sum.FundUsed[fund] = sum.Used(fund) + used;
+        }
+        sum.AddRecent(shards.SelectMany(s => s.Recent));
+        return sum;
+
+        static void Add(Figures to, Figures from)
+        {
+            to.Raised += from.Raised; to.Matched += from.Matched; to.Donors += from.Donors; to.Pledges += from.Pledges;
+        }
+    }
 
     public static (TotalsState State, ETag? ETag) FromRow(TableEntity? row) =>
         row is null ? (new TotalsState(), null)
@@ -43,7 +69,8 @@ public sealed class TotalsState
     public TotalsState Clone() =>
         JsonSerializer.Deserialize<TotalsState>(JsonSerializer.Serialize(this, GivingDayJson.Options), GivingDayJson.Options)!;
 
-    public TableEntity ToRow(string campaignId) => new(campaignId, LedgerKeys.State)
+    /// <param name="partition">The campaign's, or one of its shards' (<see cref="ShardLayout.Partition"/>).</param>
+    public TableEntity ToRow(string partition) => new(partition, LedgerKeys.State)
     {
         ["Totals"] = JsonSerializer.Serialize(this, GivingDayJson.Options),
     };

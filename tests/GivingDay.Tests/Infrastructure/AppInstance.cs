@@ -108,7 +108,7 @@ public sealed class AppInstance : IAsyncDisposable
     {
         var n = 0;
         await foreach (var marker in account.Table(GivingDay.Storage.StorageNames.LedgerTable).QueryAsync<Azure.Data.Tables.TableEntity>(
-            $"PartitionKey eq '{campaignId}' and RowKey ge 'q|' and RowKey lt 'q}}'")) n += GivingDay.Pledges.PledgeRows.MarkedPledges(marker).Count;
+            $"{GivingDay.Totals.ShardLayout.AllPartitionsFilter(campaignId)} and RowKey ge 'q|' and RowKey lt 'q}}'")) n += GivingDay.Pledges.PledgeRows.MarkedPledges(marker).Count;
         return n;
     }
 
@@ -140,8 +140,9 @@ public static class TestCampaigns
 {
     public static string NewId(string hint = "c") => $"{hint}-{Guid.NewGuid():N}"[..Math.Min(40, hint.Length + 33)];
 
-    public static object Definition(object[]? funds = null, DateTimeOffset? startsAt = null, DateTimeOffset? endsAt = null, long? minPledge = null, long? maxPledge = null) => new Dictionary<string, object?>
+    public static object Definition(object[]? funds = null, DateTimeOffset? startsAt = null, DateTimeOffset? endsAt = null, long? minPledge = null, long? maxPledge = null, int? shards = null) => new Dictionary<string, object?>
     {
+        ["shards"] = shards,
         ["name"] = "2026年南通市红十字会5·8人道公益日",
         ["event"] = "5.8",
         ["startsAt"] = (startsAt ?? DateTimeOffset.UtcNow.AddHours(-1)).ToString("yyyy-MM-ddTHH:mm:sszzz"),

@@ -1,3 +1,4 @@
+using GivingDay.Campaigns;
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Data.Tables;
@@ -38,7 +39,7 @@ public sealed class LedgerInstance
         Checkpoints = new CheckpointStore(Store);
         Signer = new CheckpointSigner(Account, pipelines, LedgerOptions.FromConfiguration(config), TimeProvider.System, NullLogger<CheckpointSigner>.Instance);
         Sequencer = new LedgerSequencer(Store);
-        Source = new LedgerSource(Account, Store, pipelines, LedgerOptions.FromConfiguration(config));
+        Source = new LedgerSource(Account, Store, pipelines, LedgerOptions.FromConfiguration(config), new CampaignStore(Account, pipelines, TimeProvider.System));
         Reader = new LedgerReader(Store, Checkpoints, TimeProvider.System);
         Tick = new LedgerTick(Source, Sequencer, Signer, Checkpoints);
     }

@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using GivingDay.Campaigns;
+using GivingDay.Json;
+using GivingDay.Pledges;
+using GivingDay.Resilience;
+using GivingDay.Storage;
+using Polly.Registry;
+
+namespace GivingDay.Totals;
+
+/// <summary>One fund's pool as the shards of a campaign share it: the pool, and per shard what it was allotted and what it
+/// gave back. Both only ever grow, so a stale copy can only make a shard ask again, never spend what is not its own.</summary>
+public sealed class FundShares
+{
+    public long Pool { get; set; }
+    /// <summary>Shard (as a string) → fen allotted to it, in all.</summary>
+    public Dictionary<string, long> Allotted { get; set; } = new();
+    /// <summary>Shard → fen it released (committed in its own totals row first) and that is free again, in all.</summary>
+    public Dictionary<string, long> Returned { get; set; } = new();
+
+    public long AllottedTo(int shard) => Allotted.GetValueOrDefault(Key(shard));
+    public long ReturnedBy(int shard) => Returned.GetValueOrDefault(Key(shard));
+    /// <summary>Held by shards: allotted and not returned (used, or theirs to use).</summary>
+    public long Reserved => Allotted.Values.Sum() - Returned.Values.Sum();
+    public long Free => Math.Max(0, Pool - Reserved);
+    /// <summary>The last reclaim left no shard holding unused money, and nothing was allotted since: a shard short of money
+    /// need not reclaim again (the fund is used up until the pool is raised).</summary>
+    public bool Drained { get; set; }
+
+    public static string Key(int shard) => shard.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>The matching pools of a sharded campaign, so that no pool is overdrawn across shards. The fund row (<c>funds</c>,
+/// in the campaign's own partition) holds each pool and each shard's allotment and returns, replaced under its ETag. A shard
+/// matches only from its allotment (allotted − used − released, where used and released are in its totals row, committed
+/// with its counting); when a step needs more it draws a grant (half the free money shared by the shards, at least what it
+/// lacks); when the free money is not enough it reclaims what the other shards hold unused (released in their totals rows
+/// under their ETags, then returned in the fund row). So the sum of what shards match is at most the sum of allotments,
+/// which is at most the pool. Grants carry headroom (a share of the free money) only while a quarter of the pool or more is
+/// free; below that a shard draws exactly what its step lacks, so the last fen goes to whoever asks for it
+/// (docs/storage.md, "Past one partition").</summary>
+public sealed class FundAllotments(StorageAccount account, ResiliencePipelineProvider<string> pipelines)
+{
+    public const string RowKey = "funds";
+
+    private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
+
+    public async Task<(Dictionary<string, FundShares> Funds, ETag? ETag)> ReadAsync(string campaignId, CancellationToken ct)
+    {
+        var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+            (await _ledger.GetEntityIfExistsAsync<TableEntity>(campaignId, RowKey, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct);
+        return row is null ? (new(StringComparer.Ordinal), null)
+            : (JsonSerializer.Deserialize<Dictionary<string, FundShares>>(row.GetString("Funds") ?? "{}", GivingDayJson.Options) ?? new(StringComparer.Ordinal), row.ETag);
+    }
+
+    private async Task WriteAsync(string campaignId, Dictionary<string, FundShares> funds, ETag? etag, CancellationToken ct)
+    {
+        var row = new TableEntity(campaignId, RowKey) { ["Funds"] = JsonSerializer.Serialize(funds, GivingDayJson.Options) };
+        await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
+        {
+            if (etag is { } e) await _ledger.UpdateEntityAsync(row, e, TableUpdateMode.Replace, t);
+            else await _ledger.AddEntityAsync(row, t);
+        }, ct);
+    }
+
+    /// <summary>Makes sure the shard holds <paramref name="wanted"/> (per fund, what its step would match with no pool
+    /// limit) beyond what it used and released, as far as the pools allow. Returns what the shard is allotted per fund.</summary>
+    public async Task<Dictionary<string, long>> DrawAsync(Campaign campaign, int shard, IReadOnlyDictionary<string, long> wanted, TotalsState shardState, CancellationToken ct)
+    {
+        var allotted = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var pass = 0; ; pass++)
+        {
+            var reclaim = await pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync(async t =>
+            {
+                var (funds, etag) = await ReadAsync(campaign.Id, t);
+                var changed = false;
+                var stillShort = false;
+                foreach (var (fundId, want) in wanted)
+                {
+                    if (!funds.TryGetValue(fundId, out var shares)) { allotted[fundId] = 0; continue; }
+                    // What this shard released but the fund row does not show returned yet (a reclaim stopped half way).
+                    if (shardState.Released(fundId) > shares.ReturnedBy(shard)) { shares.Returned[FundShares.Key(shard)] = shardState.Released(fundId); changed = true; }
+                    var lacking = want - (shares.AllottedTo(shard) - shardState.Used(fundId) - shardState.Released(fundId));
+                    if (lacking > 0)
+                    {
+                        var headroom = shares.Free >= shares.Pool / 4 ? shares.Free / (2L * campaign.Shards) : 0;
+                        var grant = Math.Min(shares.Free, lacking + headroom);
+                        if (grant > 0) { shares.Allotted[FundShares.Key(shard)] = shares.AllottedTo(shard) + grant; shares.Drained = false; changed = true; }
+                        // Short, and other shards may hold unused money: worth a reclaim.
+                        if (grant < lacking && !shares.Drained) stillShort = true;
+                    }
+                    allotted[fundId] = shares.AllottedTo(shard);
+                }
+                if (changed) await WriteAsync(campaign.Id, funds, etag, t);
+                return stillShort;
+            }, ct);
+            if (!reclaim || pass == 1) return allotted;
+            await ReclaimAsync(campaign.Id, campaign.Shards, except: shard, ct);
+        }
+    }
+
+    /// <summary>Sets each fund's pool (the organiser's change). A pool may not go below what the shards hold: what they
+    /// hold unused is reclaimed first. Returns the first fund whose new pool is still below what the shards hold, with
+    /// that amount; null when every pool is set.</summary>
+    public async Task<(int Index, long Reserved)?> SetPoolsAsync(string campaignId, int shards, IReadOnlyList<MatchingFund> pools, CancellationToken ct)
+    {
+        for (var pass = 0; ; pass++)
+        {
+            var below = await pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync<(int, long)?>(async t =>
+            {
+                var (funds, etag) = await ReadAsync(campaignId, t);
+                for (var i = 0; i < pools.Count; i++)
+                {
+                    var shares = funds.TryGetValue(pools[i].Id, out var s) ? s : funds[pools[i].Id] = new FundShares();
+                    if (pools[i].Pool.Fen < shares.Reserved) return (i, shares.Reserved);
+                    if (pools[i].Pool.Fen > shares.Pool) shares.Drained = false;
+                    shares.Pool = pools[i].Pool.Fen;
+                }
+                await WriteAsync(campaignId, funds, etag, t);
+                return null;
+            }, ct);
+            if (below is null || pass == 2) return below;
+            await ReclaimAsync(campaignId, shards, except: -1, ct);
+        }
+        // A raised pool may be drawn at once.
+    }
+
+    /// <summary>Takes back what shards hold unused: in each shard's totals row, under its ETag, its unused allotment is
+    /// marked released (a step of that shard committing at the same moment makes this read the row again: the shard's
+    /// counting and the release never both spend the same money); then the fund row shows it returned, free for any
+    /// shard, and drained if nothing was allotted meanwhile.</summary>
+    public async Task ReclaimAsync(string campaignId, int shards, int except, CancellationToken ct)
+    {
+        var (funds, _) = await ReadAsync(campaignId, ct);
+        var released = new ConcurrentDictionary<int, Dictionary<string, long>>();
+        var storage = pipelines.GetPipeline(StoragePipelines.Storage);
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards).Where(k => k != except), ct, async (k, token) =>
+        {
+            if (!funds.Values.Any(f => f.AllottedTo(k) > f.ReturnedBy(k))) return;
+            var partition = ShardLayout.Partition(campaignId, k);
+            await pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync(async t =>
+            {
+                var row = await storage.ExecuteAsync(async t2 =>
+                    (await _ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.State, cancellationToken: t2)) is { HasValue: true } r ? r.Value : null, t);
+                var (state, etag) = TotalsState.FromRow(row);
+                var changed = false;
+                foreach (var (fundId, shares) in funds)
+                {
+                    var unused = shares.AllottedTo(k) - state.Used(fundId) - state.Released(fundId);
+                    if (unused > 0) { state.FundReleased[fundId] = state.Released(fundId) + unused; changed = true; }
+                }
+                if (changed)
+                    await storage.ExecuteAsync(async t2 =>
+                    {
+                        if (etag is { } e) await _ledger.UpdateEntityAsync(state.ToRow(partition), e, TableUpdateMode.Replace, t2);
+                        else await _ledger.AddEntityAsync(state.ToRow(partition), t2);
+                    }, t);
+                released[k] = state.FundReleased;
+            }, token);
+        });
+        await pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync(async t =>
+        {
+            var (current, etag) = await ReadAsync(campaignId, t);
+            foreach (var (fundId, shares) in current)
+            {
+                foreach (var (k, byFund) in released)
+                    if (byFund.GetValueOrDefault(fundId) > shares.ReturnedBy(k)) shares.Returned[FundShares.Key(k)] = byFund[fundId];
+                // Every shard's unused money is back, unless a shard was allotted more since this reclaim read the row.
+                var before = funds.GetValueOrDefault(fundId);
+                shares.Drained = before is not null && shares.Allotted.Values.Sum() == before.Allotted.Values.Sum();
+            }
+            await WriteAsync(campaignId, current, etag, t);
+        }, ct);
+    }
+}

@@ -1,0 +1,210 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.Data.Tables;
+using GivingDay.Pledges;
+using GivingDay.Storage;
+using GivingDay.Tests.Infrastructure;
+using GivingDay.Totals;
+using static GivingDay.Tests.Pipeline.PipelineTestKit;
+
+namespace GivingDay.Tests.Pipeline;
+
+/// <summary>A campaign split into counting shards (docs/storage.md, "Past one partition"), against Azurite: several shards
+/// and instances count the same messages exactly once, a pool shared by the shards is used to the fen and never past it,
+/// an Idempotency-Key means one gift whatever shard its donor is in, and the shard count is fixed once a campaign is live.</summary>
+public class ShardingTests
+{
+    private sealed record Row(string Partition, string Id, string ProjectId, long Amount, long Matched, string? FundId, string? DonorHash, bool Counted);
+
+    /// <summary>Every pledge row of the campaign, in whatever partition it is.</summary>
+    private static async Task<List<Row>> PledgeRowsAsync(StorageAccount account, string campaign)
+    {
+        var rows = new List<Row>();
+        await foreach (var r in account.Table(StorageNames.LedgerTable).QueryAsync<TableEntity>($"{ShardLayout.AllPartitionsFilter(campaign)} and RowKey ge 'p|' and RowKey lt 'p}}'"))
+            rows.Add(new Row(r.PartitionKey, r.RowKey[2..], r.GetString("ProjectId"), r.GetInt64("Amount")!.Value, r.GetInt64("Matched") ?? 0, r.GetString("FundId"),
+                r.GetString("DonorHash"), r.GetBoolean("Counted") ?? false));
+        return rows;
+    }
+
+    [Fact]
+    public async Task Four_shards_counted_by_three_instances_from_triplicated_messages_with_faults_give_exact_totals_and_donors()
+    {
+        var prefix = Azurite.UniquePrefix();
+        await using var intake = await AppInstance.StartAsync(prefix, listeners: false);
+        var campaign = TestCampaigns.NewId();
+        var put = await intake.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 50_000_000, "1", perDonorCap: 20_000)], shards: 4));
+        put.EnsureSuccessStatusCode();
+        Assert.Equal(4, (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("shards").GetInt32());
+        var sent = Crowd(300, seed: 11);
+        await PostAllAsync(intake, campaign, sent);
+        var messages = await DrainAsync(intake.Get<StorageAccount>(), sent.Count);
+        // Intake queues each shard's pledges apart: every shard has work.
+        Assert.Equal([0, 1, 2, 3], messages.Select(m => m.Shard).Distinct().Order());
+
+        await CountWithRedeliveryAndFaultsAsync(prefix, messages);
+
+        var board = await intake.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard");
+        AssertTotalsMatch(board, sent);
+        Assert.Equal(0, await MarkedPledgesLeftAsync(intake.Get<StorageAccount>(), campaign));
+        var rows = await PledgeRowsAsync(intake.Get<StorageAccount>(), campaign);
+        Assert.Equal(sent.Count, rows.Count);
+        Assert.All(rows, r => Assert.True(r.Counted));
+        // A donor is in one shard: the one their contact hash gives; a gift without a contact, the one its id gives.
+        Assert.All(rows, r => Assert.Equal(ShardLayout.ShardOf(r.DonorHash is null ? new Pledge(r.Id, campaign, r.ProjectId, new(r.Amount), null, null, null, "online", default, "") : new Pledge(r.Id, campaign, r.ProjectId, new(r.Amount), r.DonorHash, null, null, "online", default, ""), 4),
+            ShardLayout.ShardOf(r.Partition)));
+        Assert.All(rows.Where(r => r.DonorHash is not null).GroupBy(r => r.DonorHash), d => Assert.Single(d.Select(r => r.Partition).Distinct()));
+        Assert.Equal(board.GetProperty("totals").GetProperty("matched").GetInt64(), rows.Sum(r => r.Matched));
+        Assert.All(rows.Where(r => r.DonorHash is not null).GroupBy(r => r.DonorHash), d => Assert.True(d.Sum(r => r.Matched) <= 20_000));
+    }
+
+    [Fact]
+    public async Task A_pool_shared_by_four_shards_is_used_to_exactly_zero_and_never_past_it_with_donor_caps_held()
+    {
+        var prefix = Azurite.UniquePrefix();
+        await using var intake = await AppInstance.StartAsync(prefix, listeners: false);
+        var campaign = TestCampaigns.NewId();
+        const long pool = 123_457; // odd on purpose: the last match is partial
+        (await intake.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", pool, "1", perDonorCap: 9_000)], shards: 4))).EnsureSuccessStatusCode();
+
+        // 240 pledges from 48 donors (5 each, in rounds so the velocity rule does not apply): demand far above the pool.
+        var sent = Enumerable.Range(0, 240).Select(i => new Sent(Projects[i % 3], 1000 + i * 10, $"1370000{i % 48:0000}")).ToList();
+        for (var round = 0; round < 5; round++)
+            await PostAllAsync(intake, campaign, sent.Skip(round * 48).Take(48).ToList());
+        var messages = await DrainAsync(intake.Get<StorageAccount>(), sent.Count);
+        Assert.True(messages.Select(m => m.Shard).Distinct().Count() >= 3, "the donors spread over the shards");
+
+        await CountWithRedeliveryAndFaultsAsync(prefix, messages);
+
+        var rows = await PledgeRowsAsync(intake.Get<StorageAccount>(), campaign);
+        Assert.Equal(sent.Count, rows.Count);
+        Assert.Equal(pool, rows.Sum(r => r.Matched));
+        Assert.All(rows.GroupBy(r => r.DonorHash), d => Assert.True(d.Sum(r => r.Matched) <= 9_000, $"donor over cap: {d.Sum(r => r.Matched)}"));
+        Assert.All(rows, r => Assert.True(r.Matched <= r.Amount));
+        // More than one shard matched from the pool: it was shared, not handed to one shard.
+        Assert.True(rows.Where(r => r.Matched > 0).Select(r => r.Partition).Distinct().Count() >= 2);
+
+        // The fund row agrees: what the shards hold (allotted, not returned) is what they matched, and no more than the pool.
+        var (funds, _) = await intake.Get<FundAllotments>().ReadAsync(campaign, default);
+        Assert.Equal(pool, funds["aixin"].Pool);
+        Assert.InRange(funds["aixin"].Reserved, pool, pool);
+
+        var board = await intake.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard");
+        Assert.Equal(0, board.GetProperty("funds")[0].GetProperty("remaining").GetInt64());
+        Assert.Equal(pool, board.GetProperty("totals").GetProperty("matched").GetInt64());
+        AssertTotalsMatch(board, sent);
+    }
+
+    [Fact]
+    public async Task A_pool_is_lowered_to_what_the_shards_matched_after_taking_back_what_they_hold_unused()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix());
+        var campaign = TestCampaigns.NewId();
+        (await app.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 1_000_000, "1")], shards: 4))).EnsureSuccessStatusCode();
+        var sent = Enumerable.Range(0, 12).Select(i => new Sent(Projects[i % 3], 5000, $"1390000{i:0000}")).ToList();
+        var ids = await PostAllAsync(app, campaign, sent);
+        foreach (var id in ids)
+            await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}/pledges/{id}"), s => s.GetProperty("status").GetString() == "counted");
+        const long matched = 12 * 5000;
+        // The shards drew grants with headroom: they hold more than they matched.
+        Assert.True((await app.Get<FundAllotments>().ReadAsync(campaign, default)).Funds["aixin"].Reserved > matched);
+
+        var below = await app.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", matched - 1, "1")], shards: 4));
+        Assert.Equal(HttpStatusCode.BadRequest, below.StatusCode);
+        Assert.True((await below.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("matchingFunds[0].pool", out _));
+
+        var exact = await app.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", matched, "1")], shards: 4));
+        Assert.Equal(HttpStatusCode.OK, exact.StatusCode);
+        Assert.Equal(0, (await exact.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("matchingFunds")[0].GetProperty("remaining").GetInt64());
+        var (funds, _) = await app.Get<FundAllotments>().ReadAsync(campaign, default);
+        Assert.Equal(matched, funds["aixin"].Reserved);
+
+        // Nothing is left to match: the next gift is counted without a match.
+        var more = await PostAllAsync(app, campaign, [new Sent("zaochan", 3000, "13900009999")]);
+        var status = await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}/pledges/{more[0]}"), s => s.GetProperty("status").GetString() == "counted");
+        Assert.Equal(0, status.GetProperty("matched").GetInt64());
+        Assert.Equal(matched, (await app.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard")).GetProperty("totals").GetProperty("matched").GetInt64());
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_sent_again_with_another_contact_meets_its_first_gift_in_another_shard()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix());
+        var campaign = TestCampaigns.NewId();
+        (await app.PutCampaignAsync(campaign, TestCampaigns.Definition(shards: 8))).EnsureSuccessStatusCode();
+        var identity = app.Get<DonorIdentity>();
+        // Two contacts whose donors are in different shards.
+        var first = "13800000001";
+        var other = Enumerable.Range(2, 100).Select(i => $"138000000{i:00}")
+            .First(c => ShardLayout.ShardOf(Donor(c), 8) != ShardLayout.ShardOf(Donor(first), 8));
+        Pledge Donor(string contact) => new("x", campaign, "zaochan", new(100), identity.ContactHash(contact), null, null, "online", default, "");
+
+        var body = new { projectId = "zaochan", amount = 5000, donor = new { name = "李雷", contact = first } };
+        using var accepted = await app.PledgeAsync(campaign, body, idempotencyKey: "same-key-1");
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var id = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("pledgeId").GetString()!;
+        using var again = await app.PledgeAsync(campaign, body, idempotencyKey: "same-key-1");
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        Assert.Equal(id, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("pledgeId").GetString());
+
+        using var reused = await app.PledgeAsync(campaign, new { projectId = "zaochan", amount = 5000, donor = new { name = "李雷", contact = other } }, idempotencyKey: "same-key-1");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
+        Assert.Equal("idempotency.key_reused", (await reused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+
+        // One gift, found by its id in whatever shard it is.
+        var status = await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}/pledges/{id}"), s => s.GetProperty("status").GetString() == "counted");
+        Assert.Equal(5000, status.GetProperty("amount").GetInt64());
+        await app.SettledAsync(campaign);
+        Assert.Single(await PledgeRowsAsync(app.Get<StorageAccount>(), campaign));
+        await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard"),
+            b => b.GetProperty("totals").GetProperty("pledges").GetInt64() == 1, what: "the gift counted once");
+    }
+
+    [Fact]
+    public async Task The_shard_count_changes_before_the_start_but_is_refused_once_live_naming_the_field_and_changing_nothing()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix());
+        var upcoming = TestCampaigns.NewId();
+        var later = DateTimeOffset.UtcNow.AddDays(1);
+        (await app.PutCampaignAsync(upcoming, TestCampaigns.Definition(startsAt: later, endsAt: later.AddDays(1)))).EnsureSuccessStatusCode();
+        var changed = await app.PutCampaignAsync(upcoming, TestCampaigns.Definition(startsAt: later, endsAt: later.AddDays(1), shards: 4));
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Equal(4, (await changed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("shards").GetInt32());
+
+        var live = TestCampaigns.NewId();
+        (await app.PutCampaignAsync(live, TestCampaigns.Definition(shards: 2))).EnsureSuccessStatusCode();
+        var sent = Crowd(30, seed: 5);
+        await PostAllAsync(app, live, sent);
+        var refused = await app.PutCampaignAsync(live, TestCampaigns.Definition(shards: 4));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("shards.fixed", problem.GetProperty("codes").GetProperty("shards")[0].GetString());
+        var dryRun = await app.Http.SendAsync(app.Organiser(HttpMethod.Put, $"/api/organiser/campaigns/{live}?dryRun=true", JsonContent.Create(TestCampaigns.Definition(shards: 1))));
+        Assert.Equal(HttpStatusCode.BadRequest, dryRun.StatusCode);
+
+        Assert.Equal(2, (await app.GetJsonAsync($"/api/campaigns/{live}")).GetProperty("shards").GetInt32());
+        // The leaderboard reads the totals at most every half second: wait until it shows every gift.
+        var board = await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{live}/leaderboard"),
+            b => b.GetProperty("totals").GetProperty("pledges").GetInt64() == sent.Count, what: "every gift counted");
+        AssertTotalsMatch(board, sent);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("17")]
+    [InlineData("2.5")]
+    [InlineData("\"4\"")]
+    public async Task A_shard_count_out_of_range_is_refused_naming_the_field(string shards)
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
+        var campaign = TestCampaigns.NewId();
+        var definition = (Dictionary<string, object?>)TestCampaigns.Definition();
+        definition["shards"] = JsonDocument.Parse(shards).RootElement;
+        var response = await app.Http.SendAsync(app.Organiser(HttpMethod.Put, $"/api/organiser/campaigns/{campaign}",
+            new StringContent(JsonSerializer.Serialize(definition), System.Text.Encoding.UTF8, "application/json")));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("shards.out_of_range", problem.GetProperty("codes").GetProperty("shards")[0].GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Http.GetAsync($"/api/campaigns/{campaign}")).StatusCode);
+    }
+}
