@@ -4,8 +4,10 @@
 # Usage: scripts/bench.sh [--instances K] [--storage-latency-ms MS] [--scale-table]
 #          [--concurrency N] [--seconds S] [--rate N] [--donors distinct|repeat|anonymous] [--no-fund] [--shards N] [--poll]
 #   --storage-latency-ms MS  adds MS to every storage call the app makes (Storage:SimulatedLatencyMs), as in Azure
-#   --scale-table            counted/s for 1, 2, 4 shards on 1 and 2 instances (latency 15 ms unless given), each run
-#                            on a fresh Azurite (its table queries scan the whole table, so earlier runs would slow later ones)
+#   --scale-table            counting's capacity for 1, 2, 4 shards on 1 and 2 instances (latency 15 ms unless given):
+#                            one instance with counting off takes 6,000 pledges (--pledges), then the counting
+#                            instances start and drain that backlog; each cell on a fresh Azurite (its table
+#                            queries scan the whole table, so earlier runs would slow later ones)
 #   --shards-list "1 2 4"    the shard counts of the table
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +32,7 @@ dotnet build GivingDay.slnx -c Release --nologo -v quiet >/dev/null
 
 work=$(mktemp -d)
 azurite_pid=""; app_pids=()
-trap 'kill "${app_pids[@]}" $azurite_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+trap 'kill "${app_pids[@]}" $azurite_pid 2>/dev/null || true; [ -s "$work/counters.pids" ] && xargs kill < "$work/counters.pids" 2>/dev/null; wait 2>/dev/null || true' EXIT
 export Organiser__ApiKey=bench-key Hashing__DonorKey=bench-donor-key RateLimit__PerClientPerSecond=0 Logging__LogLevel__Default=Warning
 # The apps export their metrics over OTLP to the benchmark, which reads their storage calls per pledge; no traces.
 otlp_port=$(free_ports 1)
@@ -46,18 +48,21 @@ start_azurite() { # a fresh data folder each time; sets AzureWebJobsStorage
   export AzureWebJobsStorage; AzureWebJobsStorage=$(azurite_connection "$blob" "$queue" "$table")
 }
 stop_azurite() { kill "$azurite_pid" 2>/dev/null || true; wait "$azurite_pid" 2>/dev/null || true; azurite_pid=""; }
-start_apps() { # count latency_ms: starts the instances, sets $urls
+start_apps() { # count latency_ms [triggers]: starts the instances, sets $urls
   urls=""
   for i in $(seq 1 "$1"); do
     local port; port=$(free_ports 1)
-    Storage__SimulatedLatencyMs=$2 $APP --urls "http://127.0.0.1:$port" > "$work/app-$i.log" 2>&1 &
+    Standalone__Triggers=${3:-true} Storage__SimulatedLatencyMs=$2 $APP --urls "http://127.0.0.1:$port" > "$work/app-$i.log" 2>&1 &
     app_pids+=($!)
     for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
     urls="${urls:+$urls,}http://127.0.0.1:$port"
   done
   sleep 1
 }
-stop_apps() { kill "${app_pids[@]}" 2>/dev/null || true; wait "${app_pids[@]}" 2>/dev/null || true; app_pids=(); }
+stop_apps() {
+  kill "${app_pids[@]}" 2>/dev/null || true; wait "${app_pids[@]}" 2>/dev/null || true; app_pids=()
+  if [ -s "$work/counters.pids" ]; then xargs kill < "$work/counters.pids" 2>/dev/null || true; sleep 1; rm -f "$work/counters.pids"; fi
+}
 bench() { dotnet tools/GivingDay.Bench/bin/Release/net10.0/GivingDay.Bench.dll --url "$urls" --key bench-key --storage "$AzureWebJobsStorage" --otlp-port "$otlp_port" "$@"; }
 
 if [ "$scale" = 0 ]; then
@@ -72,17 +77,17 @@ fi
 declare -A counted
 for n in 1 2; do
   for shards in $shard_counts; do
-    echo "==> $n instance(s), $shards shard(s), $latency ms per storage call"
+    echo "==> $n counting instance(s), $shards shard(s), $latency ms per storage call"
     start_azurite
-    start_apps "$n" "$latency"
-    bench --no-limit --shards "$shards" "${pass[@]}" | tee "$work/scale-$n-$shards.txt"
-    counted[$n,$shards]=$(awk '/^counted end to end/ {print $5}' "$work/scale-$n-$shards.txt")
+    start_apps 1 "$latency" false
+    bench --no-limit --seconds 30 --pledges 6000 --shards "$shards" "${pass[@]}" --counters "scripts/bench-counters.sh $n $latency $work/counters.pids $work" | tee "$work/scale-$n-$shards.txt"
+    counted[$n,$shards]=$(awk '/^counted \(drain\)/ {print $3}' "$work/scale-$n-$shards.txt")
     stop_apps
     stop_azurite
   done
 done
 echo
-echo "counted end to end, pledges/s, with $latency ms added to every storage call"
+echo "counting's capacity (draining a backlog taken with counting off), pledges/s, with $latency ms added to every storage call"
 printf '%-12s' ""; for shards in $shard_counts; do printf ' %10s' "$shards shard(s)"; done; echo
 for n in 1 2; do
   printf '%-12s' "$n instance(s)"; for shards in $shard_counts; do printf ' %10s' "${counted[$n,$shards]}"; done; echo

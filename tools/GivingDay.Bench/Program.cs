@@ -12,7 +12,10 @@ using GivingDay.Otlp;
 // of the storage measured in the same run. Not a test: figures vary with the machine.
 // Usage: GivingDay.Bench --url URL[,URL...] --key ORGANISER_KEY [--storage CONNECTION_STRING]
 //   [--concurrency 64] [--seconds 20] [--rate N] [--donors distinct|repeat|anonymous] [--no-fund] [--shards N]
-//   [--no-limit] [--poll] [--otlp-port PORT]
+//   [--no-limit] [--poll] [--otlp-port PORT] [--counters COMMAND]
+// --counters COMMAND: the instances at --url take pledges with counting off; once intake stops the benchmark runs
+// COMMAND (which starts the counting instances and returns when they answer) and measures how fast they drain the
+// backlog: counting's own capacity, apart from intake's (scripts/bench.sh --scale-table).
 // --otlp-port: the port the app instances export OTLP metrics to (OTEL_EXPORTER_OTLP_ENDPOINT, http/protobuf): the
 // benchmark listens there and reads their storage calls (givingday.storage.calls) for the calls per pledge.
 var options = Args(args);
@@ -20,6 +23,8 @@ var urls = options.GetValueOrDefault("url", "http://127.0.0.1:7071").Split(',', 
 var key = options.GetValueOrDefault("key", "dev-organiser-key");
 var concurrency = int.Parse(options.GetValueOrDefault("concurrency", "64"));
 var seconds = double.Parse(options.GetValueOrDefault("seconds", "20"));
+// --pledges N: intake stops once N pledges are accepted (or at --seconds): the same backlog whatever intake's speed.
+var stopAfter = options.TryGetValue("pledges", out var pl) ? int.Parse(pl) : int.MaxValue;
 // --rate N: pace the clients to N pledges/s in all (sustained load) instead of as fast as they can.
 var rate = options.TryGetValue("rate", out var r) ? double.Parse(r) : 0;
 var mix = options.GetValueOrDefault("donors", "distinct");
@@ -121,7 +126,7 @@ await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async client =>
     var n = 0;
     var interval = rate > 0 ? concurrency / rate : 0; // seconds between this client's pledges
     var due = Stopwatch.GetTimestamp() + (long)(random.NextDouble() * interval * Stopwatch.Frequency);
-    while (Stopwatch.GetTimestamp() < stopAt)
+    while (Stopwatch.GetTimestamp() < stopAt && accepted.Count < stopAfter)
     {
         if (rate > 0)
         {
@@ -147,12 +152,25 @@ await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async client =>
 }));
 var intakeSeconds = clock.Elapsed.TotalSeconds;
 
-// Wait until every accepted pledge is counted (as the leaderboard shows it).
+if (options.TryGetValue("counters", out var countersCommand))
+{
+    using var start = Process.Start(new ProcessStartInfo("bash", ["-c", countersCommand]))!;
+    await start.WaitForExitAsync();
+    if (start.ExitCode != 0) { Console.Error.WriteLine($"--counters: '{countersCommand}' exited with {start.ExitCode}"); return 2; }
+}
+
+// Wait until every accepted pledge is counted (as the leaderboard shows it), noting when counting was first and last
+// seen to move (the drain rate, with --counters).
 JsonElement board;
+(double At, long Counted)? firstMove = null, lastMove = null;
+long seen = -1;
 while (true)
 {
     board = await http.GetFromJsonAsync<JsonElement>($"/api/campaigns/{campaign}/leaderboard");
-    if (board.GetProperty("totals").GetProperty("pledges").GetInt64() >= accepted.Count || clock.Elapsed > TimeSpan.FromSeconds(seconds) + TimeSpan.FromMinutes(5)) break;
+    var now = board.GetProperty("totals").GetProperty("pledges").GetInt64();
+    if (seen >= 0 && now > seen) { firstMove ??= (clock.Elapsed.TotalSeconds, seen); lastMove = (clock.Elapsed.TotalSeconds, now); }
+    seen = now;
+    if (now >= accepted.Count || clock.Elapsed > TimeSpan.FromSeconds(seconds) + TimeSpan.FromMinutes(5)) break;
     await Task.Delay(100);
 }
 var countedSeconds = clock.Elapsed.TotalSeconds;
@@ -181,6 +199,9 @@ var countedPerSecond = totals.GetProperty("pledges").GetInt64() / countedSeconds
 Console.WriteLine($"accepted            {accepted.Count} pledges in {intakeSeconds:0.0} s = {accepted.Count / intakeSeconds:0} pledges/s (refused {refused}); "
     + $"{100.0 * expectedDonors / Math.Max(1, accepted.Count):0}% distinct donors ({expectedDonors})");
 Console.WriteLine($"counted end to end  {countedPerSecond:0} pledges/s (the last counted {countedSeconds - intakeSeconds:0.0} s after intake stopped)");
+if (countersCommand is not null && firstMove is { } first && lastMove is { } last && last.At > first.At)
+    Console.WriteLine($"counted (drain)     {(last.Counted - first.Counted) / (last.At - first.At):0} pledges/s: {last.Counted - first.Counted} of a backlog of {accepted.Count} "
+        + $"in {last.At - first.At:0.0} s, from the first to the last counted seen (counting instances started after intake)");
 Console.WriteLine($"intake latency      p50 {P(latencies, 50):0} ms, p99 {P(latencies, 99):0} ms");
 Console.WriteLine($"pledge -> counted   p50 {P(visibleSorted, 50):0} ms, p99 {P(visibleSorted, 99):0} ms (server clock, sample of {visibleSorted.Count}; the leaderboard shows it at most 0.5 s later)");
 if (callsBefore >= 0 && callsAfter >= 0)

@@ -79,6 +79,8 @@ public sealed class FundAllotments(StorageAccount account, ResiliencePipelinePro
                 var (funds, etag) = await ReadAsync(campaign.Id, t);
                 var changed = false;
                 var stillShort = false;
+                allotted.Clear();
+                foreach (var (fundId, shares) in funds) allotted[fundId] = shares.AllottedTo(shard);
                 foreach (var (fundId, want) in wanted)
                 {
                     if (!funds.TryGetValue(fundId, out var shares)) { allotted[fundId] = 0; continue; }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -145,14 +146,14 @@ public sealed class TotalsProjector(
         // totals and donors. If any of it is wrong (counted before, or another instance committed), the transaction
         // fails as a whole and the next attempt reads what the step needs.
         var doubt = Doubt.None;
-        ActivityRead? prefetched = null;
+        var activity = new StrongBox<ActivityRead?>();
         var race = pipelines.GetPipeline(StoragePipelines.LostRace);
         while (pledges.Count > 0)
         {
             // One step, tried again (by the lost-race pipeline) until it commits: each try reads what the last lost.
             var step = await race.ExecuteAsync(async t =>
             {
-                try { return await CountStepAsync(shard, counting, pledges, markers, doubt, prefetched, t); }
+                try { return await CountStepAsync(shard, counting, pledges, markers, doubt, activity, t); }
                 catch (Exception e) when (StoragePipelines.IsLostRace(e))
                 {
                     // Another processor committed first (totals ETag, a marker already gone, a donor row), or this
@@ -168,14 +169,15 @@ public sealed class TotalsProjector(
                         _ => Doubt.All,
                     };
                     counting.Totals = null;
-                    if (doubt == Doubt.All) markers.ForgetAll();
-                    prefetched = null;
+                    // The velocity activity read for the step stays good across a lost race on the totals (it depends on
+                    // the step's pledges only, and it is the dearest read of a step): only a step that doubts all reads it again.
+                    if (doubt == Doubt.All) { markers.ForgetAll(); activity.Value = null; }
                     throw;
                 }
             }, ct);
             counted.UnionWith(step.Counted);
             pledges = step.Left;
-            prefetched = step.Next;
+            activity.Value = step.Next;
             // After a step that committed, the rest are most likely uncounted too and the view is current.
             if (step.Counted.Count > 0) doubt = Doubt.None;
         }
@@ -222,7 +224,9 @@ public sealed class TotalsProjector(
         return (pledges, all.Skip(pledges.Count).ToList());
     }
 
-    private async Task<StepResult> CountStepAsync(Shard shard, CampaignCounting counting, List<Pledge> all, TurnMarkers markers, Doubt doubt, ActivityRead? prefetched, CancellationToken ct)
+    /// <param name="activityRead">The velocity activity read for these pledges already (prefetched while the last step committed, or read
+    /// by a try of this step that lost a race); set to this step's.</param>
+    private async Task<StepResult> CountStepAsync(Shard shard, CampaignCounting counting, List<Pledge> all, TurnMarkers markers, Doubt doubt, StrongBox<ActivityRead?> activityRead, CancellationToken ct)
     {
         var campaign = shard.Campaign;
         var partition = shard.Partition;
@@ -234,9 +238,11 @@ public sealed class TotalsProjector(
         var stateTask = doubt != Doubt.None || cached is null ? ReadTotalsAsync(partition, ct) : Task.FromResult(((TotalsState, ETag?))(cached.Value.State.Clone(), cached.Value.ETag));
         var markersTask = KnowMarkersAsync(partition, pledges, markers, ct);
         var donorsTask = doubt == Doubt.All ? ReadDonorsAsync(partition, stepDonors, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
-        var activityTask = !NeedsActivity(campaign, cached?.State, pledges) ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
-            : prefetched is not null && pledges.All(p => prefetched.PledgeIds.Contains(p.Id)) ? prefetched.Activity
+        var needsActivity = NeedsActivity(campaign, cached?.State, pledges);
+        var activityTask = !needsActivity ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
+            : activityRead.Value is { Activity: { IsFaulted: false, IsCanceled: false } } prefetched && pledges.All(p => prefetched.PledgeIds.Contains(p.Id)) ? prefetched.Activity
             : ReadActivityAsync(campaign, partition, pledges, ct);
+        activityRead.Value = needsActivity ? new ActivityRead(pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), activityTask) : null;
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
         var (state, stateETag) = stateTask.Result;
         if (donorsTask.Result is { } read)
@@ -264,14 +270,21 @@ public sealed class TotalsProjector(
             // allotment holds that, the decisions are the same as with it, otherwise the shard draws what it lacks first.
             Dictionary<string, Money> Allotment() => campaign.MatchingFunds.ToDictionary(f => f.Id,
                 f => new Money(Math.Max(0, (counting.Allotted?.GetValueOrDefault(f.Id) ?? 0) - state.Used(f.Id) - state.Released(f.Id))));
-            var unlimited = Matching(campaign.MatchingFunds.ToDictionary(f => f.Id, _ => Unlimited));
-            var wanted = uncounted.Select(p => unlimited.Apply(ToMatch(p))).Where(d => d.FundId is not null)
-                .GroupBy(d => d.FundId!).ToDictionary(g => g.Key, g => g.Sum(d => d.Matched.Fen));
+            // A fund that cannot give all it is asked for is then taken as it is, and the step asks again: the pledges it
+            // leaves unmatched may fall to the next fund in order, which may then need a draw of its own.
+            var limited = new HashSet<string>(StringComparer.Ordinal);
             remaining = Allotment();
-            if (wanted.Any(w => w.Value > remaining[w.Key].Fen))
+            for (var round = 0; round <= campaign.MatchingFunds.Count; round++)
             {
-                counting.Allotted = await allotments.DrawAsync(campaign, shard.Number, wanted, state, ct);
+                var trial = Matching(campaign.MatchingFunds.ToDictionary(f => f.Id, f => limited.Contains(f.Id) ? remaining[f.Id] : Unlimited));
+                var wanted = uncounted.Select(p => trial.Apply(ToMatch(p))).Where(d => d.FundId is not null && !limited.Contains(d.FundId))
+                    .GroupBy(d => d.FundId!).ToDictionary(g => g.Key, g => g.Sum(d => d.Matched.Fen));
+                var lacking = wanted.Where(w => w.Value > remaining[w.Key].Fen).ToDictionary();
+                if (lacking.Count == 0) break;
+                counting.Allotted = await allotments.DrawAsync(campaign, shard.Number, lacking, state, ct);
                 remaining = Allotment();
+                foreach (var (fundId, want) in lacking)
+                    if (want > remaining[fundId].Fen) limited.Add(fundId);
             }
         }
         var matching = Matching(remaining);
@@ -354,9 +367,12 @@ public sealed class TotalsProjector(
         actions.Add(new(TableTransactionActionType.Add, LedgerMarkers.Row(partition, countedAt, entries)));
 
         state.AddRecent(recent);
-        actions.Add(stateETag is { } e
+        // The totals row goes first: when another instance committed a step of this shard since (the usual lost race),
+        // the storage stops at the first action instead of doing the step's whole work before failing it.
+        actions.Insert(0, stateETag is { } e
             ? new(TableTransactionActionType.UpdateReplace, state.ToRow(partition), e)
             : new(TableTransactionActionType.Add, state.ToRow(partition)));
+        const int Shifted = 1; // every other action's index, as noted above, moved by one
 
         // The next step's velocity read goes out with this commit, one round trip earlier than after it. What it could
         // miss is a pledge accepted before the next step's own but committed by intake only now; intake commits within
@@ -373,18 +389,18 @@ public sealed class TotalsProjector(
         catch (Exception commitFailed) when (StoragePipelines.IsLostRace(commitFailed))
         {
             var failed = (commitFailed as TableTransactionFailedException)?.FailedTransactionActionIndex;
-            throw new LostRace(commitFailed, failed is null ? FailedRow.Unknown : failed == actions.Count - 1 ? FailedRow.Totals : FailedRow.Other);
+            throw new LostRace(commitFailed, failed is null ? FailedRow.Unknown : failed == 0 ? FailedRow.Totals : FailedRow.Other);
         }
 
         // The commit's replies carry the new ETags: the next step starts from them without reading.
-        counting.Totals = ETagOf(replies, actions.Count - 1) is { } stateNow ? (state, stateNow) : null;
+        counting.Totals = ETagOf(replies, 0) is { } stateNow ? (state, stateNow) : null;
         if (counting.Donors.Count > MaxKnownDonors) counting.Donors.Clear();
         foreach (var d in donorRows)
-            if (ETagOf(replies, d.Index) is { } donorNow) counting.Donors[d.Hash] = new DonorRow(donorNow, d.Matched, d.Projects);
+            if (ETagOf(replies, d.Index + Shifted) is { } donorNow) counting.Donors[d.Hash] = new DonorRow(donorNow, d.Matched, d.Projects);
             else counting.Donors.Remove(d.Hash);
         foreach (var m in markerActions)
             if (m.Left.Count == 0) markers.Markers.Remove(m.Id);
-            else markers.Markers[m.Id] = ETagOf(replies, m.Index) is { } markerNow ? new TurnMarkers.Known(markerNow, m.Left) : null;
+            else markers.Markers[m.Id] = ETagOf(replies, m.Index + Shifted) is { } markerNow ? new TurnMarkers.Known(markerNow, m.Left) : null;
         return new StepResult(uncounted.Select(p => p.Id).ToList(), rest, prefetch);
     }
 

@@ -59,8 +59,10 @@ public class MatchingPipelineTests
         PipelineTestKit.AssertTotalsMatch(board, sent);
     }
 
-    [Fact]
-    public async Task The_rules_hold_when_driven_from_outside()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task The_rules_hold_when_driven_from_outside(int shards)
     {
         await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix());
         var campaign = TestCampaigns.NewId();
@@ -73,7 +75,7 @@ public class MatchingPipelineTests
             TestCampaigns.Fund("zaochan-half", 1_000_000, "0.5", perPledgeCap: 2000, perDonorCap: 3000, projectIds: ["zaochan"]),
             // Everything else, one to one.
             TestCampaigns.Fund("general", 1_000_000, "1"),
-        ], startsAt: now.AddHours(-1)))).EnsureSuccessStatusCode();
+        ], startsAt: now.AddHours(-1), shards: shards))).EnsureSuccessStatusCode();
 
         async Task<JsonElement> GiveAsync(string project, long amount, string? contact, bool anonymous = false)
         {
