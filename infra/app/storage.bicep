@@ -17,7 +17,7 @@ param standalonePrincipalType string = 'User'
 
 // The names the app uses (src/Shared/Storage/StorageAccount.cs, StorageNames). The host
 // creates poison queues on demand; creating them here keeps them visible from day one.
-var tableNames = ['campaigns', 'ledger', 'publicledger']
+var tableNames = ['campaigns', 'ledger', 'publicledger', 'activity', 'donordownloads']
 var queueNames = ['pledges', 'pledges-poison', 'campaign-close', 'campaign-close-poison']
 var deploymentContainerName = 'app-package'
 var containerNames = ['snapshots', 'locks', 'ledger-keys', deploymentContainerName]

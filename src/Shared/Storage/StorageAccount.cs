@@ -107,6 +107,8 @@ public sealed class StorageNames(string prefix)
     public const string CampaignsTable = "campaigns";
     public const string LedgerTable = "ledger";
     public const string DonorDownloadsTable = "donordownloads";
+    /// <summary>Donors' recent acceptances for the velocity rule, apart from the ledger (docs/storage.md).</summary>
+    public const string ActivityTable = "activity";
     public const string PledgeQueue = "pledges";
     public const string CloseQueue = "campaign-close";
     public const string SnapshotsContainer = "snapshots";

@@ -27,6 +27,7 @@ public sealed class StorageSetup(StorageAccount account, ResiliencePipelineProvi
             account.Table(StorageNames.CampaignsTable).CreateIfNotExistsAsync(ct),
             account.Table(StorageNames.LedgerTable).CreateIfNotExistsAsync(ct),
             account.Table(StorageNames.DonorDownloadsTable).CreateIfNotExistsAsync(ct),
+            account.Table(StorageNames.ActivityTable).CreateIfNotExistsAsync(ct),
             account.Queue(StorageNames.PledgeQueue).CreateIfNotExistsAsync(cancellationToken: ct),
             account.Queues.GetQueueClient(account.Names.PoisonQueue(StorageNames.PledgeQueue)).CreateIfNotExistsAsync(cancellationToken: ct),
             account.Queue(StorageNames.CloseQueue).CreateIfNotExistsAsync(cancellationToken: ct),

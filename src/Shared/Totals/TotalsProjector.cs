@@ -32,6 +32,7 @@ public sealed class TotalsProjector(
     // Past this many known donors a campaign's view starts afresh (unknown donors are only slower, never wrong).
     private const int MaxKnownDonors = 200_000;
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
+    private readonly TableClient _activity = account.Table(StorageNames.ActivityTable);
     // Every step of a campaign replaces its totals row under ETag, so steps of one campaign can only commit one
     // at a time. Inside the instance, messages of a campaign take turns, and whoever has the turn counts every
     // message waiting for it in the same steps: fewer, fuller transactions, and no lost races between steps of
@@ -490,7 +491,7 @@ public sealed class TotalsProjector(
             await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
             {
                 found.Clear();
-                await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: t))
+                await foreach (var row in _activity.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: t))
                 {
                     var parts = row.RowKey.Split('|'); // a|donor|ticks|pledge
                     if (!found.TryGetValue(parts[1], out var times)) found[parts[1]] = times = new();
