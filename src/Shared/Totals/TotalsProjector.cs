@@ -33,17 +33,17 @@ public sealed class TotalsProjector(
     private const int MaxKnownDonors = 200_000;
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
     private readonly TableClient _activity = account.Table(StorageNames.ActivityTable);
-    // Every step of a campaign replaces its totals row under ETag, so steps of one campaign can only commit one
-    // at a time. Inside the instance, messages of a campaign take turns, and whoever has the turn counts every
-    // message waiting for it in the same steps: fewer, fuller transactions, and no lost races between steps of
-    // one instance. Instances still race each other, and the ETags settle that.
+    // Every step of a shard (a one-shard campaign: of the campaign) replaces its totals row under ETag, so steps of one
+    // shard can only commit one at a time. Inside the instance, messages of a shard take turns, and whoever has the turn
+    // counts every message waiting for it in the same steps: fewer, fuller transactions, and no lost races between steps
+    // of one instance. Instances still race each other, and the ETags settle that.
     // Keyed by partition: each shard of a campaign is counted on its own (ShardLayout).
     private readonly ConcurrentDictionary<string, CampaignCounting> _campaigns = new();
     // What a matching fund could give with no pool limit (a sharded campaign's step first asks this, then draws what it lacks).
     private static readonly Money Unlimited = new(long.MaxValue / 4);
 
-    /// <summary>One campaign's counting in this instance: its turn, and what this instance last committed or read
-    /// of the campaign's totals and donors. That view is only used under the turn, and the transaction checks it
+    /// <summary>One shard's counting in this instance: its turn, and what this instance last committed or read
+    /// of the shard's totals and donors. That view is only used under the turn, and the transaction checks it
     /// (the totals row and known donors' rows under their ETags, unknown donors' rows as Add), so a stale view
     /// costs one failed commit and a read, never a wrong count.</summary>
     private sealed class CampaignCounting
