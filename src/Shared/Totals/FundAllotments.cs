@@ -128,7 +128,6 @@ public sealed class FundAllotments(StorageAccount account, ResiliencePipelinePro
             if (below is null || pass == 2) return below;
             await ReclaimAsync(campaignId, shards, except: -1, ct);
         }
-        // A raised pool may be drawn at once.
     }
 
     /// <summary>Takes back what shards hold unused: in each shard's totals row, under its ETag, its unused allotment is
