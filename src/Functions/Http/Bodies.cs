@@ -32,7 +32,7 @@ public sealed record CampaignBody(
     [property: Description("Fen (default 100).")] long? MinPledge = null,
     [property: Description("Fen (default 5,000,000).")] long? MaxPledge = null,
     IReadOnlyList<FundBody>? MatchingFunds = null,
-    [property: Range(1, ShardLayout.Max), Description("Partitions counting is split into (default 1): raise it for a campaign past ~500 pledges/s (docs/deploy.md). Changeable only before the campaign starts, while it has no gifts.")] int? Shards = null);
+    [property: Range(1, ShardLayout.Max), Description("Partitions counting is split into: raise it for a campaign past ~500 pledges/s (docs/deploy.md). Absent: the campaign keeps its count (1 when new). Changeable only before the campaign starts, while it has no gifts.")] int? Shards = null);
 
 public sealed record ProjectBody(
     string Id,

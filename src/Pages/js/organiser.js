@@ -199,7 +199,7 @@ $("load-current").addEventListener("click", async () => {
   const c = r.data;
   definition.value = JSON.stringify({
     name: c.name, event: c.event, startsAt: c.startsAt, endsAt: c.endsAt, minPledge: c.minPledge, maxPledge: c.maxPledge,
-    projects: c.projects, matchingFunds: c.matchingFunds.map(({ remaining, ...f }) => f),
+    projects: c.projects, matchingFunds: c.matchingFunds.map(({ remaining, ...f }) => f), shards: c.shards,
   }, null, 2);
   $("def-status").replaceChildren();
 });

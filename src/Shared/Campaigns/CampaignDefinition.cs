@@ -178,10 +178,14 @@ public static partial class CampaignDefinition
         return ReadTime(v, Field(at, name), name, errors);
     }
 
-    /// <summary>How many partitions counting is split into: 1 (the default) to <see cref="ShardLayout.Max"/>.</summary>
+    /// <summary>A definition without <c>shards</c>: the campaign keeps the count it has (<see cref="ShardLayout.Default"/> when
+    /// new), so a client that does not know the setting never changes it.</summary>
+    public const int KeepShards = 0;
+
+    /// <summary>How many partitions counting is split into: 1 to <see cref="ShardLayout.Max"/>; absent: <see cref="KeepShards"/>.</summary>
     private static int OptionalShards(JsonElement body, ValidationErrors errors)
     {
-        if (!body.TryGetProperty("shards", out var v) || v.ValueKind == JsonValueKind.Null) return ShardLayout.Default;
+        if (!body.TryGetProperty("shards", out var v) || v.ValueKind == JsonValueKind.Null) return KeepShards;
         if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n >= 1 && n <= ShardLayout.Max) return n;
         errors.Add("shards", "shards.out_of_range", ShardLayout.Max);
         return ShardLayout.Default;

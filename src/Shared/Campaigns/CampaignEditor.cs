@@ -34,6 +34,7 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
     public async Task<EditOutcome> PutAsync(Campaign definition, CancellationToken ct, bool dryRun = false)
     {
         var existing = await campaigns.GetAsync(definition.Id, ct, fresh: true);
+        if (definition.Shards == CampaignDefinition.KeepShards) definition = definition with { Shards = existing?.Shards ?? ShardLayout.Default };
         if (existing is not null && existing.StatusAt(clock.GetUtcNow()) is CampaignStatus.Closed or CampaignStatus.Finalized && existing.ClosedAt is not null)
             return new EditOutcome.Closed();
 

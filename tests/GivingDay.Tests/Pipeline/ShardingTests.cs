@@ -183,6 +183,10 @@ public class ShardingTests
         Assert.Equal(HttpStatusCode.BadRequest, dryRun.StatusCode);
 
         Assert.Equal(2, (await app.GetJsonAsync($"/api/campaigns/{live}")).GetProperty("shards").GetInt32());
+        // A definition without the setting (a client that does not know it, the console's form) keeps the count.
+        var kept = await app.PutCampaignAsync(live, TestCampaigns.Definition());
+        Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
+        Assert.Equal(2, (await kept.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("shards").GetInt32());
         // The leaderboard reads the totals at most every half second: wait until it shows every gift.
         var board = await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{live}/leaderboard"),
             b => b.GetProperty("totals").GetProperty("pledges").GetInt64() == sent.Count, what: "every gift counted");
