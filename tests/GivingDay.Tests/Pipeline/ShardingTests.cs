@@ -193,6 +193,24 @@ public class ShardingTests
         AssertTotalsMatch(board, sent);
     }
 
+    [Fact]
+    public async Task A_campaign_moved_back_before_its_start_keeps_its_shard_count_once_it_has_gifts()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix());
+        var campaign = TestCampaigns.NewId();
+        (await app.PutCampaignAsync(campaign, TestCampaigns.Definition(shards: 2))).EnsureSuccessStatusCode();
+        await PostAllAsync(app, campaign, Crowd(6, seed: 9));
+        // Not started any more (its start moved to tomorrow), but it has gifts stored in its two shards.
+        var later = DateTimeOffset.UtcNow.AddDays(1);
+        (await app.PutCampaignAsync(campaign, TestCampaigns.Definition(startsAt: later, endsAt: later.AddDays(1)))).EnsureSuccessStatusCode();
+        Assert.Equal("draft", (await app.GetJsonAsync($"/api/campaigns/{campaign}")).GetProperty("status").GetString());
+
+        var refused = await app.PutCampaignAsync(campaign, TestCampaigns.Definition(startsAt: later, endsAt: later.AddDays(1), shards: 1));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("shards.fixed", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("codes").GetProperty("shards")[0].GetString());
+        Assert.Equal(2, (await app.GetJsonAsync($"/api/campaigns/{campaign}")).GetProperty("shards").GetInt32());
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("17")]
