@@ -11,8 +11,6 @@
 #   --shards-list "1 2 4"    the shard counts of the table
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The app, as one instance is started (plus --urls). The one line to change when the host changes.
-APP="dotnet src/StandaloneHost/bin/Release/net10.0/GivingDay.StandaloneHost.dll"
 
 instances=1; latency=0; scale=0; shard_counts="1 2 4"; pass=()
 while [ $# -gt 0 ]; do
@@ -31,8 +29,8 @@ echo "==> building"
 dotnet build GivingDay.slnx -c Release --nologo -v quiet >/dev/null
 
 work=$(mktemp -d)
-azurite_pid=""; app_pids=()
-trap 'kill "${app_pids[@]}" $azurite_pid 2>/dev/null || true; [ -s "$work/counters.pids" ] && xargs kill < "$work/counters.pids" 2>/dev/null; wait 2>/dev/null || true' EXIT
+azurite_pid=""
+trap 'stop_apps; kill $azurite_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 export Organiser__ApiKey=bench-key Hashing__DonorKey=bench-donor-key RateLimit__PerClientPerSecond=0 Logging__LogLevel__Default=Warning
 # The apps export their metrics over OTLP to the benchmark, which reads their storage calls per pledge; no traces.
 otlp_port=$(free_ports 1)
@@ -49,19 +47,17 @@ start_azurite() { # a fresh data folder each time; sets AzureWebJobsStorage
 }
 stop_azurite() { kill "$azurite_pid" 2>/dev/null || true; wait "$azurite_pid" 2>/dev/null || true; azurite_pid=""; }
 start_apps() { # count latency_ms [triggers]: starts the instances, sets $urls
-  urls=""
-  for i in $(seq 1 "$1"); do
-    local port; port=$(free_ports 1)
-    Standalone__Triggers=${3:-true} Storage__SimulatedLatencyMs=$2 $APP --urls "http://127.0.0.1:$port" > "$work/app-$i.log" 2>&1 &
-    app_pids+=($!)
-    for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
-    urls="${urls:+$urls,}http://127.0.0.1:$port"
-  done
+  urls=$(scripts/bench-instances.sh "$1" "$2" "${3:-true}" "$work/apps.pids" "$work")
   sleep 1
 }
-stop_apps() {
-  kill "${app_pids[@]}" 2>/dev/null || true; wait "${app_pids[@]}" 2>/dev/null || true; app_pids=()
-  if [ -s "$work/counters.pids" ]; then xargs kill < "$work/counters.pids" 2>/dev/null || true; sleep 1; rm -f "$work/counters.pids"; fi
+stop_apps() { # every instance started, the benchmark's counting instances too; returns once they are gone
+  [ -s "$work/apps.pids" ] || return 0
+  local pids; pids=$(cat "$work/apps.pids"); rm -f "$work/apps.pids"
+  kill $pids 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    local alive=0 pid; for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0; sleep 0.1
+  done
 }
 bench() { dotnet tools/GivingDay.Bench/bin/Release/net10.0/GivingDay.Bench.dll --url "$urls" --key bench-key --storage "$AzureWebJobsStorage" --otlp-port "$otlp_port" "$@"; }
 
@@ -80,7 +76,7 @@ for n in 1 2; do
     echo "==> $n counting instance(s), $shards shard(s), $latency ms per storage call"
     start_azurite
     start_apps 1 "$latency" false
-    bench --no-limit --seconds 30 --pledges 6000 --shards "$shards" "${pass[@]}" --counters "scripts/bench-counters.sh $n $latency $work/counters.pids $work" | tee "$work/scale-$n-$shards.txt"
+    bench --no-limit --seconds 30 --pledges 6000 --shards "$shards" "${pass[@]}" --counters "scripts/bench-instances.sh $n $latency true $work/apps.pids $work >/dev/null" | tee "$work/scale-$n-$shards.txt"
     counted[$n,$shards]=$(awk '/^counted \(drain\)/ {print $3}' "$work/scale-$n-$shards.txt")
     stop_apps
     stop_azurite

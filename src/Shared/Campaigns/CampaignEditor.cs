@@ -39,7 +39,8 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
             return new EditOutcome.Closed();
 
         if (existing is not null && existing.Shards != definition.Shards
-            && (existing.StatusAt(clock.GetUtcNow()) != CampaignStatus.Draft || await HasPledgesAsync(existing, ct)))
+            && (existing.StatusAt(clock.GetUtcNow()) != CampaignStatus.Draft
+                || await ShardLayout.AnyAsync(_ledger, pipelines.GetPipeline(StoragePipelines.Storage), existing.Id, existing.Shards, LedgerKeys.PledgePrefix, "p}", ct)))
         {
             var fixedShards = new ValidationErrors();
             fixedShards.Add("shards", "shards.fixed", existing.Shards);
@@ -52,18 +53,12 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
         var storage = pipelines.GetPipeline(StoragePipelines.Storage);
         var stopped = await pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync<EditOutcome?>(async token =>
         {
-            var row = await storage.ExecuteAsync(async t =>
-                (await _ledger.GetEntityIfExistsAsync<TableEntity>(definition.Id, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, token);
-            var (state, etag) = TotalsState.FromRow(row);
+            var (state, etag) = await TotalsState.ReadAsync(_ledger, storage, definition.Id, token);
             var errors = Conflicts(definition, state);
             if (!errors.IsEmpty) return new EditOutcome.Invalid(errors);
             if (dryRun) return new EditOutcome.Previewed(existing is null, CampaignChanges.Between(existing, definition));
             state.FundPools = definition.MatchingFunds.ToDictionary(f => f.Id, f => f.Pool.Fen);
-            await storage.ExecuteAsync(async t =>
-            {
-                if (etag is { } e) await _ledger.UpdateEntityAsync(state.ToRow(definition.Id), e, TableUpdateMode.Replace, t);
-                else await _ledger.AddEntityAsync(state.ToRow(definition.Id), t);
-            }, token);
+            await state.WriteAsync(_ledger, storage, definition.Id, etag, token);
             return null;
         }, ct);
         if (stopped is not null) return stopped;
@@ -87,23 +82,6 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
         }
         var created = await campaigns.PutAsync(definition, ct);
         return new EditOutcome.Saved((await campaigns.GetAsync(definition.Id, ct, fresh: true))!, created);
-    }
-
-    /// <summary>Whether any pledge is stored in any of the campaign's shards (counted or not).</summary>
-    private async Task<bool> HasPledgesAsync(Campaign campaign, CancellationToken ct)
-    {
-        var storage = pipelines.GetPipeline(StoragePipelines.Storage);
-        foreach (var partition in ShardLayout.Partitions(campaign))
-        {
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"}");
-            var any = await storage.ExecuteAsync(async t =>
-            {
-                await foreach (var _ in _ledger.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: t)) return true;
-                return false;
-            }, ct);
-            if (any) return true;
-        }
-        return false;
     }
 
     /// <summary>What the stored figures forbid: a pool below what it matched, removing a fund that matched or a project

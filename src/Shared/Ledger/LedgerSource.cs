@@ -105,15 +105,9 @@ public sealed class LedgerSource(StorageAccount account, LedgerStore store, Resi
     /// <summary>The markers of every shard, in key order (counting time first), so shards' steps interleave by time.</summary>
     private async Task<List<TableEntity>> MarkersAsync(string campaignId, CancellationToken ct)
     {
-        var byShard = await Task.WhenAll(ShardLayout.Partitions(campaignId, await ShardsAsync(campaignId, ct)).Select(partition =>
-            pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-            {
-                var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerMarkers.Prefix} and RowKey lt {LedgerMarkers.End}");
-                var rows = new List<TableEntity>();
-                await foreach (var row in _pledges.QueryAsync<TableEntity>(filter, cancellationToken: t)) rows.Add(row);
-                return rows;
-            }, ct).AsTask()));
-        return byShard.SelectMany(rows => rows).OrderBy(r => r.RowKey, StringComparer.Ordinal).ThenBy(r => r.PartitionKey, StringComparer.Ordinal).ToList();
+        var rows = await ShardLayout.QueryAsync(_pledges, pipelines.GetPipeline(StoragePipelines.Storage), campaignId, await ShardsAsync(campaignId, ct),
+            partition => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerMarkers.Prefix} and RowKey lt {LedgerMarkers.End}"), null, ct);
+        return rows.OrderBy(r => r.RowKey, StringComparer.Ordinal).ThenBy(r => r.PartitionKey, StringComparer.Ordinal).ToList();
     }
 
     private async Task<IReadOnlyList<PendingEntry>> ScanAsync(string campaignId, bool fullSweep, CancellationToken ct)
@@ -134,23 +128,12 @@ public sealed class LedgerSource(StorageAccount account, LedgerStore store, Resi
     /// <summary>Counted pledge rows, all or those counted at or after <paramref name="since"/>.</summary>
     private async Task<List<PendingEntry>> CountedAsync(string campaignId, DateTimeOffset? since, CancellationToken ct)
     {
-        var byShard = await Task.WhenAll(ShardLayout.Partitions(campaignId, await ShardsAsync(campaignId, ct)).Select(partition =>
-        {
-            var filter = since is { } at
+        var rows = await ShardLayout.QueryAsync(_pledges, pipelines.GetPipeline(StoragePipelines.Storage), campaignId, await ShardsAsync(campaignId, ct),
+            partition => since is { } at
                 ? TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"} and Counted eq {true} and CountedAt ge {at}")
-                : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"} and Counted eq {true}");
-            return pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-            {
-                var found = new List<PendingEntry>();
-                await foreach (var row in _pledges.QueryAsync<TableEntity>(filter, select: ["PartitionKey", .. Columns], cancellationToken: t))
-                {
-                    var pledge = PledgeRows.FromRow(row);
-                    found.Add(new PendingEntry(LedgerEntry.From(pledge), pledge.CountedAt ?? DateTimeOffset.MinValue));
-                }
-                return found;
-            }, ct).AsTask();
-        }));
-        return byShard.SelectMany(found => found).ToList();
+                : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"} and Counted eq {true}"),
+            ["PartitionKey", .. Columns], ct);
+        return rows.Select(PledgeRows.FromRow).Select(p => new PendingEntry(LedgerEntry.From(p), p.CountedAt ?? DateTimeOffset.MinValue)).ToList();
     }
 
     /// <summary>The pledge ids at ledger indexes <paramref name="from"/> and above (at least up to <paramref name="size"/>),

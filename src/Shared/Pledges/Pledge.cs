@@ -65,14 +65,9 @@ public static class PledgeRows
     /// <param name="shards">The campaign's shard count: every shard's pledges are read, at once.</param>
     public static async Task<IReadOnlyList<LedgerPledge>> ReadAllAsync(TableClient ledger, Polly.ResiliencePipeline pipeline, string campaignId, int shards, CancellationToken ct)
     {
-        var byShard = await Task.WhenAll(ShardLayout.Partitions(campaignId, shards).Select(partition => pipeline.ExecuteAsync(async t =>
-        {
-            var list = new List<LedgerPledge>();
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"}");
-            await foreach (var row in ledger.QueryAsync<TableEntity>(filter, cancellationToken: t)) list.Add(FromRow(row));
-            return list;
-        }, ct).AsTask()));
-        return byShard.SelectMany(rows => rows).OrderBy(p => p.Pledge.AcceptedAt).ThenBy(p => p.Pledge.Id, StringComparer.Ordinal).ToList();
+        var rows = await ShardLayout.QueryAsync(ledger, pipeline, campaignId, shards,
+            partition => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"}"), null, ct);
+        return rows.Select(FromRow).OrderBy(p => p.Pledge.AcceptedAt).ThenBy(p => p.Pledge.Id, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The pledge row, wherever it is among the campaign's shards (its id does not say which): point reads, at once.</summary>

@@ -46,14 +46,7 @@ public sealed class FinalSnapshot(
         if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, ct);
 
         var read = pipelines.GetPipeline(StoragePipelines.Storage);
-        var waiting = (await Task.WhenAll(ShardLayout.Partitions(campaign).Select(partition => read.ExecuteAsync(async t =>
-        {
-            var n = 0;
-            await foreach (var _ in _ledger.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {"q|"} and RowKey lt {"q}"}"), maxPerPage: 1, select: ["RowKey"], cancellationToken: t))
-                if (++n > 0) break;
-            return n;
-        }, ct).AsTask()))).Sum();
-        if (waiting > 0) return new FinalOutcome.NotYet($"{campaignId}: accepted pledges are still being counted");
+        if (await ShardLayout.AnyAsync(_ledger, read, campaignId, campaign.Shards, LedgerKeys.MarkerPrefix, "q}", ct)) return new FinalOutcome.NotYet($"{campaignId}: accepted pledges are still being counted");
 
         var ledger = await PledgeRows.ReadAllAsync(_ledger, read, campaignId, campaign.Shards, ct);
 

@@ -83,7 +83,7 @@ public sealed class FundAllotments(StorageAccount account, ResiliencePipelinePro
                 foreach (var (fundId, shares) in funds) allotted[fundId] = shares.AllottedTo(shard);
                 foreach (var (fundId, want) in wanted)
                 {
-                    if (!funds.TryGetValue(fundId, out var shares)) { allotted[fundId] = 0; continue; }
+                    if (!funds.TryGetValue(fundId, out var shares)) continue; // no pool (yet): nothing to draw
                     // What this shard released but the fund row does not show returned yet (a reclaim stopped half way).
                     if (shardState.Released(fundId) > shares.ReturnedBy(shard)) { shares.Returned[FundShares.Key(shard)] = shardState.Released(fundId); changed = true; }
                     var lacking = want - (shares.AllottedTo(shard) - shardState.Used(fundId) - shardState.Released(fundId));
@@ -145,21 +145,14 @@ public sealed class FundAllotments(StorageAccount account, ResiliencePipelinePro
             var partition = ShardLayout.Partition(campaignId, k);
             await pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync(async t =>
             {
-                var row = await storage.ExecuteAsync(async t2 =>
-                    (await _ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.State, cancellationToken: t2)) is { HasValue: true } r ? r.Value : null, t);
-                var (state, etag) = TotalsState.FromRow(row);
+                var (state, etag) = await TotalsState.ReadAsync(_ledger, storage, partition, t);
                 var changed = false;
                 foreach (var (fundId, shares) in funds)
                 {
                     var unused = shares.AllottedTo(k) - state.Used(fundId) - state.Released(fundId);
                     if (unused > 0) { state.FundReleased[fundId] = state.Released(fundId) + unused; changed = true; }
                 }
-                if (changed)
-                    await storage.ExecuteAsync(async t2 =>
-                    {
-                        if (etag is { } e) await _ledger.UpdateEntityAsync(state.ToRow(partition), e, TableUpdateMode.Replace, t2);
-                        else await _ledger.AddEntityAsync(state.ToRow(partition), t2);
-                    }, t);
+                if (changed) await state.WriteAsync(_ledger, storage, partition, etag, t);
                 released[k] = state.FundReleased;
             }, token);
         });

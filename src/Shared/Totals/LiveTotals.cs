@@ -44,9 +44,7 @@ public sealed class LiveTotals(StorageAccount account, ResiliencePipelineProvide
     public async Task<Reading> ReadAsync(string campaignId, int shards)
     {
         var read = pipelines.GetPipeline(StoragePipelines.Storage);
-        var rows = await Task.WhenAll(ShardLayout.Partitions(campaignId, shards).Select(async partition =>
-            TotalsState.FromRow(await read.ExecuteAsync(async t =>
-                (await _ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null))));
+        var rows = await Task.WhenAll(ShardLayout.Partitions(campaignId, shards).Select(partition => TotalsState.ReadAsync(_ledger, read, partition, CancellationToken.None)));
         var version = rows.Length == 1 ? rows[0].ETag?.ToString() ?? "empty"
             : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('|', rows.Select(r => r.ETag?.ToString() ?? "empty")))))[..32];
         return new Reading(TotalsState.Sum(rows.Select(r => r.State).ToList()), version, clock.GetUtcNow());

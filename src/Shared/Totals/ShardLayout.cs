@@ -2,6 +2,7 @@ using System.Globalization;
 using Azure.Data.Tables;
 using GivingDay.Campaigns;
 using GivingDay.Pledges;
+using Polly;
 
 namespace GivingDay.Totals;
 
@@ -53,6 +54,32 @@ public static class ShardLayout
         var hash = 2166136261u;
         foreach (var c in key) hash = (hash ^ c) * 16777619u;
         return hash;
+    }
+
+    /// <summary>Runs one query in each of the campaign's shards, at once; the rows of all of them.</summary>
+    /// <param name="filterIn">The query's filter in one partition.</param>
+    public static async Task<List<TableEntity>> QueryAsync(TableClient table, ResiliencePipeline pipeline, string campaignId, int shards,
+        Func<string, string> filterIn, IEnumerable<string>? select, CancellationToken ct)
+    {
+        var byShard = await Task.WhenAll(Partitions(campaignId, shards).Select(partition => pipeline.ExecuteAsync(async t =>
+        {
+            var rows = new List<TableEntity>();
+            await foreach (var row in table.QueryAsync<TableEntity>(filterIn(partition), select: select, cancellationToken: t)) rows.Add(row);
+            return rows;
+        }, ct).AsTask()));
+        return byShard.SelectMany(rows => rows).ToList();
+    }
+
+    /// <summary>Whether any of the campaign's shards has a row with a key in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    public static async Task<bool> AnyAsync(TableClient table, ResiliencePipeline pipeline, string campaignId, int shards, string from, string to, CancellationToken ct)
+    {
+        var found = await Task.WhenAll(Partitions(campaignId, shards).Select(partition => pipeline.ExecuteAsync(async t =>
+        {
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {from} and RowKey lt {to}");
+            await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["RowKey"], cancellationToken: t)) return true;
+            return false;
+        }, ct).AsTask()));
+        return found.Any(any => any);
     }
 
     /// <summary>A query filter over every partition of a campaign, whatever its shard count (for tests and tools that

@@ -290,7 +290,11 @@ public sealed class TotalsProjector(
         }
         var matching = Matching(remaining);
 
-        var actions = new List<TableTransactionAction>(MaxActions);
+        // The totals row goes first (its action is set once the step's figures are known): when another instance committed a
+        // step of this shard since (the usual lost race), the storage stops at the first action instead of doing the step's
+        // whole work before failing it.
+        const int TotalsAction = 0;
+        var actions = new List<TableTransactionAction>(MaxActions) { null! };
         var stepProjects = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         var recent = new List<RecentGift>();
         var entries = new List<LedgerEntry>(uncounted.Count);
@@ -368,12 +372,9 @@ public sealed class TotalsProjector(
         actions.Add(new(TableTransactionActionType.Add, LedgerMarkers.Row(partition, countedAt, entries)));
 
         state.AddRecent(recent);
-        // The totals row goes first: when another instance committed a step of this shard since (the usual lost race),
-        // the storage stops at the first action instead of doing the step's whole work before failing it.
-        actions.Insert(0, stateETag is { } e
+        actions[TotalsAction] = stateETag is { } e
             ? new(TableTransactionActionType.UpdateReplace, state.ToRow(partition), e)
-            : new(TableTransactionActionType.Add, state.ToRow(partition)));
-        const int Shifted = 1; // every other action's index, as noted above, moved by one
+            : new(TableTransactionActionType.Add, state.ToRow(partition));
 
         // The next step's velocity read goes out with this commit, one round trip earlier than after it. What it could
         // miss is a pledge accepted before the next step's own but committed by intake only now; intake commits within
@@ -390,18 +391,18 @@ public sealed class TotalsProjector(
         catch (Exception commitFailed) when (StoragePipelines.IsLostRace(commitFailed))
         {
             var failed = (commitFailed as TableTransactionFailedException)?.FailedTransactionActionIndex;
-            throw new LostRace(commitFailed, failed is null ? FailedRow.Unknown : failed == 0 ? FailedRow.Totals : FailedRow.Other);
+            throw new LostRace(commitFailed, failed is null ? FailedRow.Unknown : failed == TotalsAction ? FailedRow.Totals : FailedRow.Other);
         }
 
         // The commit's replies carry the new ETags: the next step starts from them without reading.
-        counting.Totals = ETagOf(replies, 0) is { } stateNow ? (state, stateNow) : null;
+        counting.Totals = ETagOf(replies, TotalsAction) is { } stateNow ? (state, stateNow) : null;
         if (counting.Donors.Count > MaxKnownDonors) counting.Donors.Clear();
         foreach (var d in donorRows)
-            if (ETagOf(replies, d.Index + Shifted) is { } donorNow) counting.Donors[d.Hash] = new DonorRow(donorNow, d.Matched, d.Projects);
+            if (ETagOf(replies, d.Index) is { } donorNow) counting.Donors[d.Hash] = new DonorRow(donorNow, d.Matched, d.Projects);
             else counting.Donors.Remove(d.Hash);
         foreach (var m in markerActions)
             if (m.Left.Count == 0) markers.Markers.Remove(m.Id);
-            else markers.Markers[m.Id] = ETagOf(replies, m.Index + Shifted) is { } markerNow ? new TurnMarkers.Known(markerNow, m.Left) : null;
+            else markers.Markers[m.Id] = ETagOf(replies, m.Index) is { } markerNow ? new TurnMarkers.Known(markerNow, m.Left) : null;
         return new StepResult(uncounted.Select(p => p.Id).ToList(), rest, prefetch);
     }
 
@@ -415,12 +416,8 @@ public sealed class TotalsProjector(
             (campaign.Shards > 1 || known is null || known.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - known.Used(f.Id) > 0)
             && pledges.Any(p => p.DonorHash is not null && f.Covers(p.ProjectId, p.AcceptedAt)));
 
-    private async Task<(TotalsState, ETag?)> ReadTotalsAsync(string partition, CancellationToken ct)
-    {
-        var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-            (await _ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct);
-        return TotalsState.FromRow(row);
-    }
+    private Task<(TotalsState State, ETag? ETag)> ReadTotalsAsync(string partition, CancellationToken ct) =>
+        TotalsState.ReadAsync(_ledger, pipelines.GetPipeline(StoragePipelines.Storage), partition, ct);
 
     /// <summary>Point reads, in parallel: the cheapest read there is (a filter query may scan the partition).</summary>
     private async Task<Dictionary<string, TableEntity>> ReadRowsAsync(string partition, IEnumerable<string> rowKeys, CancellationToken ct)

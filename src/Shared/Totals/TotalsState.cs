@@ -3,6 +3,7 @@ using Azure;
 using Azure.Data.Tables;
 using GivingDay.Json;
 using GivingDay.Pledges;
+using Polly;
 
 namespace GivingDay.Totals;
 
@@ -60,6 +61,20 @@ public sealed class TotalsState
             to.Raised += from.Raised; to.Matched += from.Matched; to.Donors += from.Donors; to.Pledges += from.Pledges;
         }
     }
+
+    /// <summary>A partition's totals row (the campaign's, or one shard's: <see cref="ShardLayout.Partition"/>); a new state
+    /// without an ETag when there is none yet.</summary>
+    public static async Task<(TotalsState State, ETag? ETag)> ReadAsync(TableClient ledger, ResiliencePipeline pipeline, string partition, CancellationToken ct) =>
+        FromRow(await pipeline.ExecuteAsync(async t =>
+            (await ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct));
+
+    /// <summary>Writes the row under the ETag it was read with (added when it had none), so a write in between makes this fail.</summary>
+    public async Task WriteAsync(TableClient ledger, ResiliencePipeline pipeline, string partition, ETag? readWith, CancellationToken ct) =>
+        await pipeline.ExecuteAsync(async t =>
+        {
+            if (readWith is { } e) await ledger.UpdateEntityAsync(ToRow(partition), e, TableUpdateMode.Replace, t);
+            else await ledger.AddEntityAsync(ToRow(partition), t);
+        }, ct);
 
     public static (TotalsState State, ETag? ETag) FromRow(TableEntity? row) =>
         row is null ? (new TotalsState(), null)

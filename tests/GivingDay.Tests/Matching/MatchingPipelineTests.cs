@@ -15,16 +15,11 @@ namespace GivingDay.Tests.Matching;
 /// and the rules of api.md hold when driven from outside.</summary>
 public class MatchingPipelineTests
 {
-    private sealed record Counted(string Id, string ProjectId, long Amount, long Matched, string? FundId, string? DonorHash);
-
-    private static async Task<List<Counted>> LedgerAsync(AppInstance app, string campaign)
+    /// <summary>The campaign's pledge rows, every one of them counted.</summary>
+    private static async Task<List<PipelineTestKit.StoredPledge>> LedgerAsync(AppInstance app, string campaign)
     {
-        var rows = new List<Counted>();
-        await foreach (var r in app.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {campaign} and RowKey ge {"p|"} and RowKey lt {"p}"}")))
-        {
-            Assert.True(r.GetBoolean("Counted"), $"pledge {r.RowKey} not counted");
-            rows.Add(new Counted(r.RowKey[2..], r.GetString("ProjectId"), r.GetInt64("Amount")!.Value, r.GetInt64("Matched")!.Value, r.GetString("FundId"), r.GetString("DonorHash")));
-        }
+        var rows = await PipelineTestKit.PledgeRowsAsync(app.Get<StorageAccount>(), campaign);
+        Assert.All(rows, r => Assert.True(r.Counted, $"pledge {r.Id} not counted"));
         return rows;
     }
 

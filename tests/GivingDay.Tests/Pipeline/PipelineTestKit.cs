@@ -65,6 +65,19 @@ public static class PipelineTestKit
         return messages;
     }
 
+    /// <summary>A stored pledge row, with the partition (shard) it is in and what counting wrote on it.</summary>
+    public sealed record StoredPledge(string Partition, string Id, string ProjectId, long Amount, long Matched, string? FundId, string? DonorHash, bool Counted);
+
+    /// <summary>Every pledge row of the campaign, in whichever of its partitions it is.</summary>
+    public static async Task<List<StoredPledge>> PledgeRowsAsync(StorageAccount account, string campaignId)
+    {
+        var rows = new List<StoredPledge>();
+        await foreach (var r in account.Table(StorageNames.LedgerTable).QueryAsync<TableEntity>($"{ShardLayout.AllPartitionsFilter(campaignId)} and RowKey ge 'p|' and RowKey lt 'p}}'"))
+            rows.Add(new StoredPledge(r.PartitionKey, r.RowKey[2..], r.GetString("ProjectId"), r.GetInt64("Amount")!.Value, r.GetInt64("Matched") ?? 0, r.GetString("FundId"),
+                r.GetString("DonorHash"), r.GetBoolean("Counted") ?? false));
+        return rows;
+    }
+
     /// <summary>How many pledges outbox markers still list (accepted, not counted).</summary>
     public static Task<int> MarkedPledgesLeftAsync(StorageAccount account, string campaignId) => AppInstance.MarkedPledgesLeftAsync(account, campaignId);
 
