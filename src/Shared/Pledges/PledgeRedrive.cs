@@ -17,8 +17,11 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
 {
     public static readonly TimeSpan LeftFor = TimeSpan.FromSeconds(30);
     private readonly TimeSpan _leftFor = options.Value.StaleAfterSeconds is { } s ? TimeSpan.FromSeconds(s) : LeftFor;
-    /// <summary>While the queue has a backlog, markers that old may simply be waiting their turn: only markers
-    /// older than this are queued again then (re-queueing a backlog would only grow it).</summary>
+    /// <summary>While the queue has a backlog (messages visible, waiting to be taken), markers that old may simply be
+    /// waiting their turn: only markers older than this are queued again then (re-queueing a backlog would only grow
+    /// it). Messages taken and invisible are no backlog: one held by a host that stopped while counting it stays
+    /// invisible until its lease runs out (the WebJobs queue listener takes messages for 10 minutes), and its pledges
+    /// are queued again after <see cref="LeftFor"/> like any others.</summary>
     public static readonly TimeSpan LeftForUnderBacklog = TimeSpan.FromMinutes(5);
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
 
@@ -30,8 +33,8 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
         var queue = account.Queue(StorageNames.PledgeQueue);
         if (olderThan is null)
         {
-            var backlog = (await read.ExecuteAsync(async t => await queue.GetPropertiesAsync(t), ct)).Value.ApproximateMessagesCount;
-            olderThan = backlog > 0 ? LeftForUnderBacklog : _leftFor;
+            var waiting = (await read.ExecuteAsync(async t => await queue.PeekMessageAsync(t), ct)).Value is not null;
+            olderThan = waiting ? LeftForUnderBacklog : _leftFor;
         }
         var before = clock.GetUtcNow() - olderThan.Value;
         var stale = new List<TableEntity>();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using GivingDay.Json;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
 using GivingDay.Storage;
@@ -176,6 +177,29 @@ public class IntakeTests
         Assert.Equal(4, await redrive.RequeueStaleAsync(default));
         var queued = await DrainAsync(app.Get<StorageAccount>(), 4);
         Assert.All(queued, m => Assert.Equal(campaign, m.CampaignId));
+    }
+
+    [Fact]
+    public async Task A_message_held_by_a_host_that_stopped_is_no_backlog_and_its_pledges_are_queued_again_after_the_window()
+    {
+        // Stored and queued; a host takes the message for 10 minutes (as the WebJobs listener does) and stops without
+        // giving it back. The queue's count still shows it, but nothing waits to be taken: the window is LeftFor.
+        var (app, campaign) = await StartAsync();
+        await using var _ = app;
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var healthy = await AppInstance.StartAsync(app.Prefix, services: s => s.AddSingleton<TimeProvider>(clock), listeners: false);
+        await PostAllAsync(app, campaign, Crowd(3, seed: 5));
+        var queue = app.Get<StorageAccount>().Queue(StorageNames.PledgeQueue);
+        var taken = 0;
+        await AppInstance.EventuallyAsync(async () => taken += (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value
+            .Sum(m => JsonSerializer.Deserialize<PledgeBatchMessage>(m.Body.ToString(), GivingDayJson.Options)!.Pledges.Count), n => n >= 3, what: "every message taken");
+        Assert.True((await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount > 0);
+        clock.SetUtcNow(DateTimeOffset.UtcNow);
+
+        var redrive = healthy.Get<PledgeRedrive>();
+        Assert.Equal(0, await redrive.RequeueStaleAsync(default));
+        clock.Advance(PledgeRedrive.LeftFor + TimeSpan.FromSeconds(1));
+        Assert.Equal(3, await redrive.RequeueStaleAsync(default));
     }
 
     [Fact]
