@@ -46,9 +46,6 @@ public static class LedgerKeys
     public static string Pledge(string id) => PledgePrefix + id;
     /// <summary>An outbox marker: one per intake transaction, listing the pledges of it not yet counted.</summary>
     public static string Marker(string id) => MarkerPrefix + id;
-    public static string Activity(string donorHash, DateTimeOffset at, string pledgeId) => $"a|{donorHash}|{at.UtcTicks:D19}|{pledgeId}";
-    public static string ActivityFrom(string donorHash, DateTimeOffset from) => $"a|{donorHash}|{from.UtcTicks:D19}";
-    public static string ActivityEnd(string donorHash) => $"a|{donorHash}|~";
     public static string Donor(string donorHash) => "d|" + donorHash;
     /// <summary>One row per imported offline file (its SHA-256), so the same file adds nothing twice.</summary>
     public static string OfflineFile(string sha256) => "f|" + sha256;

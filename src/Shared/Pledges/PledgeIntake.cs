@@ -245,18 +245,13 @@ public sealed class PledgeIntake : IAsyncDisposable
     }
 
     /// <summary>The velocity activity of the pledges (donors with a contact, while a fund can match), in the <c>activity</c>
-    /// table's partition of the shard, written before the pledges: a pledge is never stored without its activity (the rule
-    /// could miss it); activity stored for a pledge that then is not (a failed flush) only makes the rule stricter for that
-    /// donor for a minute, and a retry writes the same rows again. Kept out of the ledger partition, so counting's range
-    /// reads of it do not scan the pledges, and its writes do not count against the pledge partition.</summary>
-    private async Task RecordActivityAsync(string partition, List<Pending> items, CancellationToken ct)
-    {
-        var rows = items.Where(i => i.RecordActivity && i.Pledge.DonorHash is not null)
-            .Select(i => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
-                new TableEntity(partition, LedgerKeys.Activity(i.Pledge.DonorHash!, i.Pledge.AcceptedAt, i.Pledge.Id)))).ToList();
-        if (rows.Count == 0) return;
-        await _pipelines.GetPipeline(StoragePipelines.IntakeStore).ExecuteAsync(async t => await _activity.SubmitTransactionAsync(rows, t), ct);
-    }
+    /// table's partition of the shard (<see cref="ActivityRows"/>), written before the pledges: a pledge is never stored without
+    /// its activity (the rule could miss it); activity stored for a pledge that then is not (a failed flush) only makes the rule
+    /// stricter for that donor for a minute, and a retry writes the same rows again. Kept out of the ledger partition, so its
+    /// writes do not count against the pledge partition.</summary>
+    private Task RecordActivityAsync(string partition, List<Pending> items, CancellationToken ct) =>
+        ActivityRows.WriteAsync(_activity, _pipelines.GetPipeline(StoragePipelines.IntakeStore), partition,
+            items.Where(i => i.RecordActivity && i.Pledge.DonorHash is not null).Select(i => i.Pledge).ToList(), ct);
 
     /// <summary>Failed: null on success, or the index of the item whose row already exists. Marker: the outbox
     /// marker committed with the pledges, with its ETag (null if the reply did not carry one).</summary>

@@ -27,8 +27,6 @@ public sealed class TotalsProjector(
     TimeProvider clock)
 {
     private const int MaxActions = 100;
-    // An Azure Table query allows at most 15 comparisons: the partition, and two per donor's range.
-    private const int ActivityDonorsPerQuery = 7;
     // Past this many known donors a campaign's view starts afresh (unknown donors are only slower, never wrong).
     private const int MaxKnownDonors = 200_000;
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
@@ -170,9 +168,10 @@ public sealed class TotalsProjector(
                         _ => Doubt.All,
                     };
                     counting.Totals = null;
-                    // The velocity activity read for the step stays good across a lost race on the totals (it depends on
-                    // the step's pledges only, and it is the dearest read of a step): only a step that doubts all reads it again.
-                    if (doubt == Doubt.All) { markers.ForgetAll(); activity.Value = null; }
+                    // The velocity activity read for the step stays good across any lost race: it depends on the step's
+                    // pledges only (their donors' acceptances before them, which intake wrote before the pledges), and it is
+                    // the dearest read of a step. A try whose pledges are not all in it (another instance counted some) uses it.
+                    if (doubt == Doubt.All) markers.ForgetAll();
                     throw;
                 }
             }, ct);
@@ -471,32 +470,8 @@ public sealed class TotalsProjector(
     }
 
     /// <summary>For the velocity rule: each donor's other acceptances in the minute before the chunk's pledges,
-    /// from the activity rows intake wrote. Only read while a fund could still match.</summary>
-    private async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadActivityAsync(Campaign campaign, string partition, List<Pledge> pledges, CancellationToken ct)
-    {
-        var result = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
-        if (campaign.MatchingFunds.Count == 0) return result;
-        var byDonor = pledges.Where(p => p.DonorHash is not null).GroupBy(p => p.DonorHash!).ToList();
-        // Several donors' ranges per query: far fewer queries than one per donor.
-        await Parallel.ForEachAsync(byDonor.Chunk(ActivityDonorsPerQuery), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (group, token) =>
-        {
-            // Each piece from the SDK's filter helper, which quotes and escapes the values.
-            var ranges = group.Select(d => TableClient.CreateQueryFilter(
-                $"(RowKey ge {LedgerKeys.ActivityFrom(d.Key, d.Min(p => p.AcceptedAt) - MatchingRules.VelocityWindow)} and RowKey lt {LedgerKeys.ActivityEnd(d.Key)})"));
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition}") + " and (" + string.Join(" or ", ranges) + ")";
-            var found = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
-            await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
-            {
-                found.Clear();
-                await foreach (var row in _activity.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: t))
-                {
-                    var parts = row.RowKey.Split('|'); // a|donor|ticks|pledge
-                    if (!found.TryGetValue(parts[1], out var times)) found[parts[1]] = times = new();
-                    times[parts[3]] = new DateTimeOffset(long.Parse(parts[2]), TimeSpan.Zero);
-                }
-            }, token);
-            lock (result) foreach (var (donor, times) in found) result[donor] = times;
-        });
-        return result;
-    }
+    /// from the activity intake wrote. Only read while a fund could still match.</summary>
+    private async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadActivityAsync(Campaign campaign, string partition, List<Pledge> pledges, CancellationToken ct) =>
+        campaign.MatchingFunds.Count == 0 ? new()
+            : await ActivityRows.ReadAsync(_activity, pipelines.GetPipeline(StoragePipelines.Storage), partition, pledges, ct);
 }
