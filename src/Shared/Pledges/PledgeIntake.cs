@@ -44,7 +44,7 @@ public sealed class PledgeIntake : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger<PledgeIntake> _log;
     private readonly TableClient _ledger;
-    private readonly TableClient _activity;
+    private readonly ActivityRows _activity;
     private readonly QueueClient _queue;
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false });
     private readonly ConcurrentDictionary<string, byte> _inFlight = new();
@@ -55,7 +55,7 @@ public sealed class PledgeIntake : IAsyncDisposable
     {
         _account = account; _pipelines = pipelines; _campaigns = campaigns; _clock = clock; _log = log;
         _ledger = account.Table(StorageNames.LedgerTable);
-        _activity = account.Table(StorageNames.ActivityTable);
+        _activity = new ActivityRows(account.Table(StorageNames.ActivityTable), pipelines.GetPipeline(StoragePipelines.IntakeStore));
         _queue = account.Queue(StorageNames.PledgeQueue);
         _flushers = new(() => Enumerable.Range(0, FlushesInFlight).Select(_ => Task.Run(FlushLoop)).ToArray());
     }
@@ -250,8 +250,7 @@ public sealed class PledgeIntake : IAsyncDisposable
     /// stricter for that donor for a minute, and a retry writes the same rows again. Kept out of the ledger partition, so its
     /// writes do not count against the pledge partition.</summary>
     private Task RecordActivityAsync(string partition, List<Pending> items, CancellationToken ct) =>
-        ActivityRows.WriteAsync(_activity, _pipelines.GetPipeline(StoragePipelines.IntakeStore), partition,
-            items.Where(i => i.RecordActivity && i.Pledge.DonorHash is not null).Select(i => i.Pledge).ToList(), ct);
+        _activity.WriteAsync(partition, items.Where(i => i.RecordActivity && i.Pledge.DonorHash is not null).Select(i => i.Pledge).ToList(), ct);
 
     /// <summary>Failed: null on success, or the index of the item whose row already exists. Marker: the outbox
     /// marker committed with the pledges, with its ETag (null if the reply did not carry one).</summary>
