@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Azure.Data.Tables;
+using GivingDay.Campaigns;
 using GivingDay.Json;
 using GivingDay.Resilience;
 using GivingDay.Storage;
@@ -13,7 +14,8 @@ namespace GivingDay.Pledges;
 /// <summary>Closes the gap between storing a pledge and queueing it: pledges whose outbox marker is older
 /// than <see cref="LeftFor"/> are queued again. Counting deletes the marker in its transaction, so a pledge
 /// queued twice is still counted once.</summary>
-public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProvider<string> pipelines, TimeProvider clock, IOptions<RedriveOptions> options, ILogger<PledgeRedrive> log)
+public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProvider<string> pipelines, CampaignStore campaigns, TimeProvider clock,
+    IOptions<RedriveOptions> options, ILogger<PledgeRedrive> log)
 {
     public static readonly TimeSpan LeftFor = TimeSpan.FromSeconds(30);
     private readonly TimeSpan _leftFor = options.Value.StaleAfterSeconds is { } s ? TimeSpan.FromSeconds(s) : LeftFor;
@@ -37,15 +39,13 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
             olderThan = waiting ? LeftForUnderBacklog : _leftFor;
         }
         var before = clock.GetUtcNow() - olderThan.Value;
-        var stale = new List<TableEntity>();
-        await read.ExecuteAsync(async t =>
-        {
-            stale.Clear();
-            // A scan over all campaigns' markers; markers live only until counted, so it stays small.
-            var filter = TableClient.CreateQueryFilter($"RowKey ge {LedgerKeys.MarkerPrefix} and RowKey lt {"q}"} and Timestamp lt {before}");
-            await foreach (var row in _ledger.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "Pledges"], cancellationToken: t))
-                stale.Add(row);
-        }, ct);
+        // The markers of each campaign not finalized yet (a finalized campaign has none: its final snapshot waited for every
+        // marker to go), a range in each of its shards' partitions. Not one query over the whole table: without a partition
+        // Azure scans every row of every campaign, and that grows for as long as the app runs.
+        var open = (await campaigns.ListAsync(ct)).Where(c => c.FinalizedAt is null).ToList();
+        var stale = (await Task.WhenAll(open.Select(c => ShardLayout.QueryAsync(_ledger, read, c.Id, c.Shards,
+            partition => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.MarkerPrefix} and RowKey lt {"q}"} and Timestamp lt {before}"),
+            ["PartitionKey", "RowKey", "Pledges"], ct)))).SelectMany(rows => rows).ToList();
 
         var requeued = 0;
         foreach (var marker in stale)
