@@ -21,14 +21,17 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
     /// <summary>A merge adds at most one flush's pledges (<see cref="PledgeIntake.MaxBatch"/>) to a row, so a row the storage
     /// refused holds more than this many: a reader looks past such a row to the next generation.</summary>
     public const int MayBeFull = PropertyLimit - PledgeIntake.MaxBatch;
-    /// <summary>Generations past this are not tried: a refusal there is not a full row's (or a contact gave 16,000 times in ten
-    /// minutes), and the write fails as any storage failure does.</summary>
+    /// <summary>Generations past this are not tried (a contact that gave some 13,000 times in ten minutes): the write fails as any
+    /// storage failure does.</summary>
     private const int MaxGeneration = 64;
     private const int MaxRemembered = 100_000;
     // The generation this writer last wrote a bucket in, for buckets past generation 0 only (scripts): spares a refusal per flush.
     private readonly ConcurrentDictionary<string, int> _generations = new(StringComparer.Ordinal);
 
     public static long BucketOf(DateTimeOffset at) => at.UtcTicks / BucketSpan.Ticks;
+    /// <summary>The property a pledge's acceptance is stored under in its bucket.</summary>
+    public static string Property(Pledge pledge) => "p" + pledge.Id;
+    private static bool IsAcceptance(KeyValuePair<string, object> property) => property.Key.StartsWith('p') && property.Value is long;
     public static string Bucket(string donorHash, long bucket, int generation = 0) =>
         generation == 0 ? $"b|{donorHash}|{bucket:D12}" : $"b|{donorHash}|{bucket:D12}|{generation}";
 
@@ -39,7 +42,7 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
         public TableTransactionAction Action()
         {
             var row = new TableEntity(Partition, Bucket(Donor, Number, Generation));
-            foreach (var p in Pledges) row["p" + p.Id] = p.AcceptedAt.UtcTicks;
+            foreach (var p in Pledges) row[Property(p)] = p.AcceptedAt.UtcTicks;
             return new(TableTransactionActionType.UpsertMerge, row);
         }
     }
@@ -48,11 +51,10 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
     /// bucket the storage refuses moves to its next generation and the transaction is sent again.</summary>
     public async Task WriteAsync(string partition, IReadOnlyCollection<Pledge> pledges, CancellationToken ct)
     {
-        if (pledges.Count == 0) return;
-        var merges = pledges.GroupBy(p => (Donor: p.DonorHash!, Bucket: BucketOf(p.AcceptedAt)))
+        var merges = pledges.Where(p => p.DonorHash is not null).GroupBy(p => (Donor: p.DonorHash!, Bucket: BucketOf(p.AcceptedAt)))
             .Select(g => new Merge(partition, g.Key.Donor, g.Key.Bucket, 0, g.ToList()))
             .Select(m => m with { Generation = _generations.GetValueOrDefault(m.Remembered) }).ToList();
-        await SubmitAsync(merges, ct);
+        if (merges.Count > 0) await SubmitAsync(merges, ct);
     }
 
     private async Task SubmitAsync(List<Merge> merges, CancellationToken ct)
@@ -80,23 +82,32 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
                 }
                 var i = index ?? 0;
                 if (i < 0 || i >= merges.Count || merges[i].Generation >= MaxGeneration) throw;
+                // Only a row full enough for readers to look past it may get a next generation: a refusal of another kind
+                // (whatever the error code says) stands.
+                if (await AcceptancesInAsync(merges[i], ct) < MayBeFull) throw;
                 merges[i] = merges[i] with { Generation = merges[i].Generation + 1 };
             }
         }
     }
 
-    /// <summary>For each donor of the pledges, their acceptances (pledge id → time) from the minute before their earliest
-    /// pledge here up to their latest: point reads, all at once, of the buckets that span it (and of the next generation of
+    private async Task<int> AcceptancesInAsync(Merge merge, CancellationToken ct)
+    {
+        var row = await pipeline.ExecuteAsync(async t =>
+            await table.GetEntityIfExistsAsync<TableEntity>(merge.Partition, Bucket(merge.Donor, merge.Number, merge.Generation), cancellationToken: t), ct);
+        return row.HasValue ? row.Value!.Count(IsAcceptance) : 0;
+    }
+
+    /// <summary>For each donor of the pledges, their acceptances (pledge id → time) in the buckets that hold the minute before
+    /// each of their pledges here: point reads, all at once (and of the next generation of
     /// any row full enough to have been refused). May hold more than the minute; the rule picks its window.</summary>
     public static async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadAsync(TableClient table, ResiliencePipeline pipeline,
         string partition, IEnumerable<Pledge> pledges, CancellationToken ct)
     {
-        var reads = pledges.Where(p => p.DonorHash is not null).GroupBy(p => p.DonorHash!)
-            .SelectMany(g =>
-            {
-                var (from, to) = (BucketOf(g.Min(p => p.AcceptedAt) - MatchingRules.VelocityWindow), BucketOf(g.Max(p => p.AcceptedAt)));
-                return Enumerable.Range(0, (int)(to - from) + 1).Select(k => (Donor: g.Key, Bucket: from + k));
-            }).ToList();
+        // Each pledge's minute lies in its own bucket and, near a bucket's start, the one before: a step that holds a donor's
+        // pledges hours apart (a re-drive) reads their buckets, not every bucket between them.
+        var reads = pledges.Where(p => p.DonorHash is not null)
+            .SelectMany(p => new[] { BucketOf(p.AcceptedAt - MatchingRules.VelocityWindow), BucketOf(p.AcceptedAt) }.Select(b => (Donor: p.DonorHash!, Bucket: b)))
+            .Distinct().ToList();
         var result = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
         // All of a step's reads at once (a step holds at most 100 actions, so about as many donors): one round trip.
         await Parallel.ForEachAsync(reads, new ParallelOptions { MaxDegreeOfParallelism = 128, CancellationToken = ct }, async (read, token) =>
@@ -106,7 +117,7 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
                 var row = await pipeline.ExecuteAsync(async t =>
                     await table.GetEntityIfExistsAsync<TableEntity>(partition, Bucket(read.Donor, read.Bucket, generation), cancellationToken: t), token);
                 if (!row.HasValue) return;
-                var times = row.Value!.Where(kv => kv.Key.StartsWith('p') && kv.Value is long)
+                var times = row.Value!.Where(IsAcceptance)
                     .Select(kv => (Pledge: kv.Key[1..], At: new DateTimeOffset((long)kv.Value, TimeSpan.Zero))).ToList();
                 lock (result)
                 {

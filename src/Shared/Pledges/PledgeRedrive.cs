@@ -43,9 +43,14 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
         // marker to go), a range in each of its shards' partitions. Not one query over the whole table: without a partition
         // Azure scans every row of every campaign, and that grows for as long as the app runs.
         var open = (await campaigns.ListAsync(ct)).Where(c => c.FinalizedAt is null).ToList();
-        var stale = (await Task.WhenAll(open.Select(c => ShardLayout.QueryAsync(_ledger, read, c.Id, c.Shards,
-            partition => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.MarkerPrefix} and RowKey lt {"q}"} and Timestamp lt {before}"),
-            ["PartitionKey", "RowKey", "Pledges"], ct)))).SelectMany(rows => rows).ToList();
+        var stale = new List<TableEntity>();
+        await Parallel.ForEachAsync(open, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (c, token) =>
+        {
+            var rows = await ShardLayout.QueryAsync(_ledger, read, c.Id, c.Shards,
+                partition => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.MarkerPrefix} and RowKey lt {"q}"} and Timestamp lt {before}"),
+                ["PartitionKey", "RowKey", "Pledges"], token);
+            lock (stale) stale.AddRange(rows);
+        });
 
         var requeued = 0;
         foreach (var marker in stale)

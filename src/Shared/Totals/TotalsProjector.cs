@@ -169,8 +169,9 @@ public sealed class TotalsProjector(
                     };
                     counting.Totals = null;
                     // The velocity activity read for the step stays good across any lost race: it depends on the step's
-                    // pledges only (their donors' acceptances before them, which intake wrote before the pledges), and it is
-                    // the dearest read of a step. A try whose pledges are not all in it (another instance counted some) uses it.
+                    // pledges only (their donors' acceptances before them, which intake wrote before the pledges, in rows that
+                    // only grow), and it is the dearest read of a step. The next try uses it when its pledges are among those
+                    // it was read for (another instance may have counted some); a try with others reads again.
                     if (doubt == Doubt.All) markers.ForgetAll();
                     throw;
                 }
@@ -241,7 +242,7 @@ public sealed class TotalsProjector(
         var needsActivity = NeedsActivity(campaign, cached?.State, pledges);
         var activityTask = !needsActivity ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
             : activityRead.Value is { Activity: { IsFaulted: false, IsCanceled: false } } prefetched && pledges.All(p => prefetched.PledgeIds.Contains(p.Id)) ? prefetched.Activity
-            : ReadActivityAsync(campaign, partition, pledges, ct);
+            : ReadActivityAsync(partition, pledges, ct);
         activityRead.Value = needsActivity ? new ActivityRead(pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), activityTask) : null;
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
         var (state, stateETag) = stateTask.Result;
@@ -380,7 +381,7 @@ public sealed class TotalsProjector(
         // milliseconds of accepting, and a message is counted well after, so a later read would miss it just the same.
         var next = rest.Count == 0 ? null : Pack(rest, markers).Step;
         var prefetch = next is not null && NeedsActivity(campaign, state, next)
-            ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), ReadActivityAsync(campaign, partition, next, ct)) : null;
+            ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), ReadActivityAsync(partition, next, ct)) : null;
         IReadOnlyList<Response> replies;
         try
         {
@@ -470,8 +471,7 @@ public sealed class TotalsProjector(
     }
 
     /// <summary>For the velocity rule: each donor's other acceptances in the minute before the chunk's pledges,
-    /// from the activity intake wrote. Only read while a fund could still match.</summary>
-    private async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadActivityAsync(Campaign campaign, string partition, List<Pledge> pledges, CancellationToken ct) =>
-        campaign.MatchingFunds.Count == 0 ? new()
-            : await ActivityRows.ReadAsync(_activity, pipelines.GetPipeline(StoragePipelines.Storage), partition, pledges, ct);
+    /// from the activity intake wrote. Only read while a fund could still match (<see cref="NeedsActivity"/>).</summary>
+    private Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadActivityAsync(string partition, List<Pledge> pledges, CancellationToken ct) =>
+        ActivityRows.ReadAsync(_activity, pipelines.GetPipeline(StoragePipelines.Storage), partition, pledges, ct);
 }
