@@ -8,7 +8,8 @@ namespace GivingDay.Pledges;
 
 /// <summary>The velocity rule's record of when each donor gave, in the <c>activity</c> table (docs/storage.md): a row per
 /// donor per ten minutes, <c>b|{donor}|{bucket}</c>, merged into at intake with one property per pledge (<c>p{pledgeId}</c> =
-/// acceptance ticks). Counting reads a donor's last minute with one point read, two across a bucket's edge.
+/// acceptance ticks); a pledge in a bucket's last minute is written in the next bucket too, so counting reads a donor's
+/// minute with one point read.
 /// <para>A row holds at most 252 properties. A donor past that in ten minutes (a script) makes the storage refuse the merge;
 /// the writer then merges into the bucket's next generation, <c>b|{donor}|{bucket}|{g}</c>, and a reader that finds a row
 /// full enough to have been refused (<see cref="MayBeFull"/>) reads the next generation too. So the rule stays exact for
@@ -29,6 +30,15 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
     private readonly ConcurrentDictionary<string, int> _generations = new(StringComparer.Ordinal);
 
     public static long BucketOf(DateTimeOffset at) => at.UtcTicks / BucketSpan.Ticks;
+    /// <summary>The buckets a pledge accepted at <paramref name="at"/> is written in: its own, and the next one too when it falls
+    /// in its bucket's last minute. So every pledge's minute before it ([t − 60 s, t), what the velocity rule looks at) is
+    /// whole in the pledge's own bucket, and counting reads one row per donor, never two across an edge.</summary>
+    public static IEnumerable<long> BucketsOf(DateTimeOffset at)
+    {
+        yield return BucketOf(at);
+        if (BucketOf(at + MatchingRules.VelocityWindow) != BucketOf(at)) yield return BucketOf(at) + 1;
+    }
+
     /// <summary>The property a pledge's acceptance is stored under in its bucket.</summary>
     public static string Property(Pledge pledge) => "p" + pledge.Id;
     private static bool IsAcceptance(KeyValuePair<string, object> property) => property.Key.StartsWith('p') && property.Value is long;
@@ -51,8 +61,9 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
     /// bucket the storage refuses moves to its next generation and the transaction is sent again.</summary>
     public async Task WriteAsync(string partition, IReadOnlyCollection<Pledge> pledges, CancellationToken ct)
     {
-        var merges = pledges.Where(p => p.DonorHash is not null).GroupBy(p => (Donor: p.DonorHash!, Bucket: BucketOf(p.AcceptedAt)))
-            .Select(g => new Merge(partition, g.Key.Donor, g.Key.Bucket, 0, g.ToList()))
+        var merges = pledges.Where(p => p.DonorHash is not null).SelectMany(p => BucketsOf(p.AcceptedAt).Select(b => (Pledge: p, Bucket: b)))
+            .GroupBy(e => (Donor: e.Pledge.DonorHash!, e.Bucket))
+            .Select(g => new Merge(partition, g.Key.Donor, g.Key.Bucket, 0, g.Select(e => e.Pledge).ToList()))
             .Select(m => m with { Generation = _generations.GetValueOrDefault(m.Remembered) }).ToList();
         if (merges.Count > 0) await SubmitAsync(merges, ct);
     }
@@ -103,11 +114,9 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
     public static async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadAsync(TableClient table, ResiliencePipeline pipeline,
         string partition, IEnumerable<Pledge> pledges, CancellationToken ct)
     {
-        // Each pledge's minute lies in its own bucket and, near a bucket's start, the one before: a step that holds a donor's
-        // pledges hours apart (a re-drive) reads their buckets, not every bucket between them.
-        var reads = pledges.Where(p => p.DonorHash is not null)
-            .SelectMany(p => new[] { BucketOf(p.AcceptedAt - MatchingRules.VelocityWindow), BucketOf(p.AcceptedAt) }.Select(b => (Donor: p.DonorHash!, Bucket: b)))
-            .Distinct().ToList();
+        // Each pledge's minute is all in its own bucket (the bucket before copied its last minute into it): a step that holds
+        // a donor's pledges hours apart (a re-drive) reads their buckets, not every bucket between them.
+        var reads = pledges.Where(p => p.DonorHash is not null).Select(p => (Donor: p.DonorHash!, Bucket: BucketOf(p.AcceptedAt))).Distinct().ToList();
         var result = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
         // All of a step's reads at once (a step holds at most 100 actions, so about as many donors): one round trip.
         await Parallel.ForEachAsync(reads, new ParallelOptions { MaxDegreeOfParallelism = 128, CancellationToken = ct }, async (read, token) =>

@@ -37,22 +37,31 @@ public partial class ActivityRowsTests
     [Fact]
     public async Task A_donors_minute_is_read_across_a_buckets_edge_and_only_that_donors()
     {
-        Assert.Equal(ActivityRows.BucketOf(BucketEdge) - 1, ActivityRows.BucketOf(BucketEdge.AddSeconds(-1)));
+        var edge = ActivityRows.BucketOf(BucketEdge);
+        Assert.Equal(edge - 1, ActivityRows.BucketOf(BucketEdge.AddTicks(-1)));
+        // A bucket's last minute, and only that, is written in the next bucket too.
+        Assert.Equal([edge - 1, edge], ActivityRows.BucketsOf(BucketEdge.AddSeconds(-60)));
+        Assert.Equal([edge - 1], ActivityRows.BucketsOf(BucketEdge.AddSeconds(-60).AddTicks(-1)));
+        Assert.Equal([edge], ActivityRows.BucketsOf(BucketEdge));
+
         var table = await TableAsync(Azurite.UniquePrefix() + "activity");
         var writer = new ActivityRows(table, ResiliencePipeline.Empty);
+        var earlier = PledgeOf("donor-a", BucketEdge.AddMinutes(-5));
         var before = Enumerable.Range(0, 3).Select(i => PledgeOf("donor-a", BucketEdge.AddSeconds(-30 + i))).ToList();
         var after = PledgeOf("donor-a", BucketEdge.AddSeconds(10));
         var other = PledgeOf("donor-b", BucketEdge.AddSeconds(-20));
-        await writer.WriteAsync(Partition, [.. before, other], default);
+        await writer.WriteAsync(Partition, [earlier, .. before, other], default);
         await writer.WriteAsync(Partition, [after], default);
 
         var read = await ReadAsync(table, after);
 
+        // The minute before `after` crosses the edge, and is read whole from after's bucket: the three pledges just
+        // before the edge (written there too), not the one five minutes before it.
         Assert.Equal(["donor-a"], read.Keys);
         Assert.Equal([.. before.Select(p => (p.Id, p.AcceptedAt)), (after.Id, after.AcceptedAt)],
             read["donor-a"].Select(kv => (kv.Key, kv.Value)).OrderBy(e => e.Value));
-        // One row per donor and bucket: the three earlier pledges share one.
-        Assert.Equal(2, table.Query<TableEntity>("RowKey ge 'b|donor-a|' and RowKey lt 'b|donor-a|~'").Count());
+        // One row per donor and bucket: the four earlier pledges share one.
+        Assert.Equal(4, table.GetEntity<TableEntity>(Partition, ActivityRows.Bucket("donor-a", edge - 1)).Value.Keys.Count(k => k.StartsWith('p')));
     }
 
     [Fact]
@@ -61,8 +70,8 @@ public partial class ActivityRowsTests
         var name = Azurite.UniquePrefix() + "activity";
         var gets = new CountGets();
         var table = await TableAsync(name, gets);
-        var early = PledgeOf("donor", BucketEdge.AddMinutes(5)); // its minute lies in one bucket
-        var late = PledgeOf("donor", BucketEdge.AddHours(3).AddSeconds(30)); // its minute spans the edge: two buckets
+        var early = PledgeOf("donor", BucketEdge.AddMinutes(5));
+        var late = PledgeOf("donor", BucketEdge.AddHours(3).AddSeconds(30)); // its minute spans an edge, and is whole in its bucket
         var writer = new ActivityRows(table, ResiliencePipeline.Empty);
         await writer.WriteAsync(Partition, [early], default);
         await writer.WriteAsync(Partition, [late], default);
@@ -70,7 +79,7 @@ public partial class ActivityRowsTests
         var read = await ReadAsync(table, early, late);
 
         Assert.Equal(new[] { early.Id, late.Id }.Order(), read["donor"].Keys.Order());
-        Assert.Equal(3, gets.Count); // not the 19 buckets from the first minute to the last
+        Assert.Equal(2, gets.Count); // one per pledge's bucket: not the 19 buckets from the first minute to the last
     }
 
     /// <summary>Counts the point reads the table client sends.</summary>
