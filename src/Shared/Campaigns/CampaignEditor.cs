@@ -40,7 +40,7 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
 
         if (existing is not null && existing.Shards != definition.Shards
             && (existing.StatusAt(clock.GetUtcNow()) != CampaignStatus.Draft
-                || await ShardLayout.AnyAsync(_ledger, pipelines.GetPipeline(StoragePipelines.Storage), existing.Id, existing.Shards, LedgerKeys.PledgePrefix, "p}", ct)))
+                || await ShardLayout.AnyAsync(_ledger, pipelines.GetPipeline(StoragePipelines.Storage), existing.Id, existing.Shards, LedgerKeys.PledgePrefix, LedgerKeys.PledgeEnd, ct)))
         {
             var fixedShards = new ValidationErrors();
             fixedShards.Add("shards", "shards.fixed", existing.Shards);

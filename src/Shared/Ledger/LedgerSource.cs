@@ -130,8 +130,8 @@ public sealed class LedgerSource(StorageAccount account, LedgerStore store, Resi
     {
         var rows = await ShardLayout.QueryAsync(_pledges, pipelines.GetPipeline(StoragePipelines.Storage), campaignId, await ShardsAsync(campaignId, ct),
             partition => since is { } at
-                ? TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"} and Counted eq {true} and CountedAt ge {at}")
-                : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"} and Counted eq {true}"),
+                ? TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {LedgerKeys.PledgeEnd} and Counted eq {true} and CountedAt ge {at}")
+                : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {LedgerKeys.PledgeEnd} and Counted eq {true}"),
             ["PartitionKey", .. Columns], ct);
         return rows.Select(PledgeRows.FromRow).Select(p => new PendingEntry(LedgerEntry.From(p), p.CountedAt ?? DateTimeOffset.MinValue)).ToList();
     }

@@ -40,8 +40,8 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
     }
 
     /// <summary>The property a pledge's acceptance is stored under in its bucket.</summary>
-    public static string Property(Pledge pledge) => "p" + pledge.Id;
-    private static bool IsAcceptance(KeyValuePair<string, object> property) => property.Key.StartsWith('p') && property.Value is long;
+    public static string Property(Pledge pledge) => AcceptancePrefix + pledge.Id;
+    private const char AcceptancePrefix = 'p';
     public static string Bucket(string donorHash, long bucket, int generation = 0) =>
         generation == 0 ? $"b|{donorHash}|{bucket:D12}" : $"b|{donorHash}|{bucket:D12}|{generation}";
 
@@ -95,24 +95,27 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
                 if (i < 0 || i >= merges.Count || merges[i].Generation >= MaxGeneration) throw;
                 // Only a row full enough for readers to look past it may get a next generation: a refusal of another kind
                 // (whatever the error code says) stands.
-                if (await AcceptancesInAsync(merges[i], ct) < MayBeFull) throw;
+                var refusedRow = await ReadBucketAsync(merges[i].Partition, merges[i].Donor, merges[i].Number, merges[i].Generation, ct);
+                if (refusedRow is null || refusedRow.Count < MayBeFull) throw;
                 merges[i] = merges[i] with { Generation = merges[i].Generation + 1 };
             }
         }
     }
 
-    private async Task<int> AcceptancesInAsync(Merge merge, CancellationToken ct)
+    /// <summary>The acceptances (pledge id → time) in one generation of a donor's bucket; null when the row does not exist.</summary>
+    private async Task<List<(string Pledge, DateTimeOffset At)>?> ReadBucketAsync(string partition, string donor, long bucket, int generation, CancellationToken ct)
     {
         var row = await pipeline.ExecuteAsync(async t =>
-            await table.GetEntityIfExistsAsync<TableEntity>(merge.Partition, Bucket(merge.Donor, merge.Number, merge.Generation), cancellationToken: t), ct);
-        return row.HasValue ? row.Value!.Count(IsAcceptance) : 0;
+            await table.GetEntityIfExistsAsync<TableEntity>(partition, Bucket(donor, bucket, generation), cancellationToken: t), ct);
+        return row.HasValue
+            ? row.Value!.Where(kv => kv.Key.StartsWith(AcceptancePrefix) && kv.Value is long).Select(kv => (kv.Key[1..], new DateTimeOffset((long)kv.Value, TimeSpan.Zero))).ToList()
+            : null;
     }
 
     /// <summary>For each donor of the pledges, their acceptances (pledge id → time) in the buckets that hold the minute before
-    /// each of their pledges here: point reads, all at once (and of the next generation of
-    /// any row full enough to have been refused). May hold more than the minute; the rule picks its window.</summary>
-    public static async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadAsync(TableClient table, ResiliencePipeline pipeline,
-        string partition, IEnumerable<Pledge> pledges, CancellationToken ct)
+    /// each of their pledges here: point reads, all at once (and of the next generation of any row full enough to have been
+    /// refused). May hold more than the minute; the rule picks its window.</summary>
+    public async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadAsync(string partition, IEnumerable<Pledge> pledges, CancellationToken ct)
     {
         // Each pledge's minute is all in its own bucket (the bucket before copied its last minute into it): a step that holds
         // a donor's pledges hours apart (a re-drive) reads their buckets, not every bucket between them.
@@ -123,11 +126,7 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
         {
             for (var generation = 0; ; generation++)
             {
-                var row = await pipeline.ExecuteAsync(async t =>
-                    await table.GetEntityIfExistsAsync<TableEntity>(partition, Bucket(read.Donor, read.Bucket, generation), cancellationToken: t), token);
-                if (!row.HasValue) return;
-                var times = row.Value!.Where(IsAcceptance)
-                    .Select(kv => (Pledge: kv.Key[1..], At: new DateTimeOffset((long)kv.Value, TimeSpan.Zero))).ToList();
+                if (await ReadBucketAsync(partition, read.Donor, read.Bucket, generation, token) is not { } times) return;
                 lock (result)
                 {
                     if (!result.TryGetValue(read.Donor, out var known)) result[read.Donor] = known = new();

@@ -42,6 +42,10 @@ public static class LedgerKeys
     public const string State = "state";
     public const string PledgePrefix = "p|";
     public const string MarkerPrefix = "q|";
+    /// <summary>The first key past every pledge row ('}' sorts after '|'): a range of them is [PledgePrefix, PledgeEnd).</summary>
+    public const string PledgeEnd = "p}";
+    /// <summary>The first key past every outbox marker: [MarkerPrefix, MarkerEnd).</summary>
+    public const string MarkerEnd = "q}";
 
     public static string Pledge(string id) => PledgePrefix + id;
     /// <summary>An outbox marker: one per intake transaction, listing the pledges of it not yet counted.</summary>
@@ -63,7 +67,7 @@ public static class PledgeRows
     public static async Task<IReadOnlyList<LedgerPledge>> ReadAllAsync(TableClient ledger, Polly.ResiliencePipeline pipeline, string campaignId, int shards, CancellationToken ct)
     {
         var rows = await ShardLayout.QueryAsync(ledger, pipeline, campaignId, shards,
-            partition => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {"p}"}"), null, ct);
+            partition => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.PledgePrefix} and RowKey lt {LedgerKeys.PledgeEnd}"), null, ct);
         return rows.Select(FromRow).OrderBy(p => p.Pledge.AcceptedAt).ThenBy(p => p.Pledge.Id, StringComparer.Ordinal).ToList();
     }
 

@@ -47,7 +47,7 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
         await Parallel.ForEachAsync(open, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (c, token) =>
         {
             var rows = await ShardLayout.QueryAsync(_ledger, read, c.Id, c.Shards,
-                partition => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.MarkerPrefix} and RowKey lt {"q}"} and Timestamp lt {before}"),
+                partition => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {LedgerKeys.MarkerPrefix} and RowKey lt {LedgerKeys.MarkerEnd} and Timestamp lt {before}"),
                 ["PartitionKey", "RowKey", "Pledges"], token);
             lock (stale) stale.AddRange(rows);
         });

@@ -46,7 +46,7 @@ public sealed class FinalSnapshot(
         if (wait > TimeSpan.Zero) await Task.Delay(wait, clock, ct);
 
         var read = pipelines.GetPipeline(StoragePipelines.Storage);
-        if (await ShardLayout.AnyAsync(_ledger, read, campaignId, campaign.Shards, LedgerKeys.MarkerPrefix, "q}", ct)) return new FinalOutcome.NotYet($"{campaignId}: accepted pledges are still being counted");
+        if (await ShardLayout.AnyAsync(_ledger, read, campaignId, campaign.Shards, LedgerKeys.MarkerPrefix, LedgerKeys.MarkerEnd, ct)) return new FinalOutcome.NotYet($"{campaignId}: accepted pledges are still being counted");
 
         var ledger = await PledgeRows.ReadAllAsync(_ledger, read, campaignId, campaign.Shards, ct);
 

@@ -30,7 +30,7 @@ public sealed class TotalsProjector(
     // Past this many known donors a campaign's view starts afresh (unknown donors are only slower, never wrong).
     private const int MaxKnownDonors = 200_000;
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
-    private readonly TableClient _activity = account.Table(StorageNames.ActivityTable);
+    private readonly ActivityRows _activity = new(account.Table(StorageNames.ActivityTable), pipelines.GetPipeline(StoragePipelines.Storage));
     // Every step of a shard (a one-shard campaign: of the campaign) replaces its totals row under ETag, so steps of one
     // shard can only commit one at a time. Inside the instance, messages of a shard take turns, and whoever has the turn
     // counts every message waiting for it in the same steps: fewer, fuller transactions, and no lost races between steps
@@ -473,5 +473,5 @@ public sealed class TotalsProjector(
     /// <summary>For the velocity rule: each donor's other acceptances in the minute before the chunk's pledges,
     /// from the activity intake wrote. Only read while a fund could still match (<see cref="NeedsActivity"/>).</summary>
     private Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadActivityAsync(string partition, List<Pledge> pledges, CancellationToken ct) =>
-        ActivityRows.ReadAsync(_activity, pipelines.GetPipeline(StoragePipelines.Storage), partition, pledges, ct);
+        _activity.ReadAsync(partition, pledges, ct);
 }

@@ -32,7 +32,7 @@ public partial class ActivityRowsTests
     }
 
     private static Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadAsync(TableClient table, params Pledge[] pledges) =>
-        ActivityRows.ReadAsync(table, ResiliencePipeline.Empty, Partition, pledges, default);
+        new ActivityRows(table, ResiliencePipeline.Empty).ReadAsync(Partition, pledges, default);
 
     [Fact]
     public async Task A_donors_minute_is_read_across_a_buckets_edge_and_only_that_donors()
