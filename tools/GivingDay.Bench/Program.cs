@@ -179,11 +179,16 @@ var callsAfter = await StorageCallsAsync();
 // Pledge → counted, from the server's own times, for a sample of pledges.
 var sample = accepted.OrderBy(_ => Random.Shared.Next()).Take(1000).ToList();
 var visible = new ConcurrentBag<double>();
+var visibleAt = new ConcurrentBag<(DateTimeOffset AcceptedAt, double Ms)>();
 await Parallel.ForEachAsync(sample, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (p, ct) =>
 {
     var st = await http.GetFromJsonAsync<JsonElement>($"/api/campaigns/{campaign}/pledges/{p.Id}", ct);
     if (st.GetProperty("countedAt").ValueKind == JsonValueKind.String)
-        visible.Add((st.GetProperty("countedAt").GetDateTimeOffset() - st.GetProperty("acceptedAt").GetDateTimeOffset()).TotalMilliseconds);
+    {
+        var ms = (st.GetProperty("countedAt").GetDateTimeOffset() - st.GetProperty("acceptedAt").GetDateTimeOffset()).TotalMilliseconds;
+        visible.Add(ms);
+        visibleAt.Add((st.GetProperty("acceptedAt").GetDateTimeOffset(), ms));
+    }
 });
 
 var totals = board.GetProperty("totals");
@@ -204,6 +209,15 @@ if (countersCommand is not null && firstMove is { } first && lastMove is { } las
         + $"in {last.At - first.At:0.0} s, from the first to the last counted seen (counting instances started after intake)");
 Console.WriteLine($"intake latency      p50 {P(latencies, 50):0} ms, p99 {P(latencies, 99):0} ms");
 Console.WriteLine($"pledge -> counted   p50 {P(visibleSorted, 50):0} ms, p99 {P(visibleSorted, 99):0} ms (server clock, sample of {visibleSorted.Count}; the leaderboard shows it at most 0.5 s later)");
+if (visibleAt.Count > 0)
+{
+    // Where in the run the slow ones were: the worst of each ten seconds of intake (a tail that grows through the
+    // run comes from storage growing, one that comes and goes from stalls).
+    var start = visibleAt.Min(v => v.AcceptedAt);
+    var worst = visibleAt.GroupBy(v => (int)((v.AcceptedAt - start).TotalSeconds / 10)).OrderBy(g => g.Key)
+        .Select(g => $"{g.Key * 10}s {g.Max(v => v.Ms):0}");
+    Console.WriteLine($"slowest by 10 s     {string.Join(", ", worst)} (ms, by acceptance time)");
+}
 if (callsBefore >= 0 && callsAfter >= 0)
     Console.WriteLine($"storage calls       {(callsAfter - callsBefore) / (double)Math.Max(1, accepted.Count):0.00} per pledge (intake + counting, all instances)");
 Console.WriteLine($"matched             {totals.GetProperty("matched").GetInt64()} fen");
