@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
 using GivingDay.Matching;
+using GivingDay.Storage;
 using Polly;
 
 namespace GivingDay.Pledges;
@@ -13,7 +14,12 @@ namespace GivingDay.Pledges;
 /// <para>A row holds at most 252 properties. A donor past that in ten minutes (a script) makes the storage refuse the merge;
 /// the writer then merges into the bucket's next generation, <c>b|{donor}|{bucket}|{g}</c>, and a reader that finds a row
 /// full enough to have been refused (<see cref="MayBeFull"/>) reads the next generation too. So the rule stays exact for
-/// every donor, and only a script costs more reads.</para></summary>
+/// every donor, and only a script costs more reads.</para>
+/// <para>A donor's first pledge in ten minutes (most pledges on a giving day) needs no read: intake creates its row (an
+/// insert, not a merge) and passes the row's ETag to counting in the queue message; counting confirms, in one transaction
+/// for all such donors of a step, that each row still has that ETag (a merge of the pledge's own property, on that
+/// condition). A row unchanged since its pledge created it holds that pledge alone, which is what a read would show; a
+/// row changed since (another gift of the donor stored in between) fails the condition and is read.</para></summary>
 public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
 {
     public static readonly TimeSpan BucketSpan = TimeSpan.FromMinutes(10);
@@ -28,6 +34,8 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
     private const int MaxRemembered = 100_000;
     // The generation this writer last wrote a bucket in, for buckets past generation 0 only (scripts): spares a refusal per flush.
     private readonly ConcurrentDictionary<string, int> _generations = new(StringComparer.Ordinal);
+    // Buckets this writer has written (so they exist): merged into, not inserted, which spares a refused insert per flush.
+    private readonly ConcurrentDictionary<string, byte> _written = new(StringComparer.Ordinal);
 
     public static long BucketOf(DateTimeOffset at) => at.UtcTicks / BucketSpan.Ticks;
     /// <summary>The buckets a pledge accepted at <paramref name="at"/> is written in: its own, and the next one too when it falls
@@ -45,7 +53,8 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
     public static string Bucket(string donorHash, long bucket, int generation = 0) =>
         generation == 0 ? $"b|{donorHash}|{bucket:D12}" : $"b|{donorHash}|{bucket:D12}|{generation}";
 
-    private sealed record Merge(string Partition, string Donor, long Number, int Generation, IReadOnlyList<Pledge> Pledges)
+    /// <param name="Create">Insert the row (this writer knows of no row there): the insert fails if the row exists.</param>
+    private sealed record Merge(string Partition, string Donor, long Number, int Generation, IReadOnlyList<Pledge> Pledges, bool Create)
     {
         public string Remembered => $"{Partition}|{Bucket(Donor, Number)}";
 
@@ -53,34 +62,62 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
         {
             var row = new TableEntity(Partition, Bucket(Donor, Number, Generation));
             foreach (var p in Pledges) row[Property(p)] = p.AcceptedAt.UtcTicks;
-            return new(TableTransactionActionType.UpsertMerge, row);
+            return new(Create ? TableTransactionActionType.Add : TableTransactionActionType.UpsertMerge, row);
         }
+
+        /// <summary>The pledge whose own bucket this row is and who alone created it: counting may confirm it instead of reading it.</summary>
+        public Pledge? Creator => Create && Generation == 0 && Pledges.Count == 1 && BucketOf(Pledges[0].AcceptedAt) == Number ? Pledges[0] : null;
     }
 
     /// <summary>Writes the pledges' activity (all of one shard's partition, donors with a contact) in one transaction; a
-    /// bucket the storage refuses moves to its next generation and the transaction is sent again.</summary>
-    public async Task WriteAsync(string partition, IReadOnlyCollection<Pledge> pledges, CancellationToken ct)
+    /// bucket the storage refuses moves to its next generation and the transaction is sent again. Returns, for each pledge
+    /// that created its own bucket's row alone, the row's ETag as created (for <see cref="ReadAsync"/>).</summary>
+    public async Task<Dictionary<string, string>> WriteAsync(string partition, IReadOnlyCollection<Pledge> pledges, CancellationToken ct)
     {
         var merges = pledges.Where(p => p.DonorHash is not null).SelectMany(p => BucketsOf(p.AcceptedAt).Select(b => (Pledge: p, Bucket: b)))
             .GroupBy(e => (Donor: e.Pledge.DonorHash!, e.Bucket))
-            .Select(g => new Merge(partition, g.Key.Donor, g.Key.Bucket, 0, g.Select(e => e.Pledge).ToList()))
-            .Select(m => m with { Generation = _generations.GetValueOrDefault(m.Remembered) }).ToList();
-        if (merges.Count > 0) await SubmitAsync(merges, ct);
+            .Select(g => new Merge(partition, g.Key.Donor, g.Key.Bucket, 0, g.Select(e => e.Pledge).ToList(), false))
+            .Select(m => m with { Generation = _generations.GetValueOrDefault(m.Remembered) })
+            .Select(m => m with { Create = m.Generation == 0 && !_written.ContainsKey(m.Remembered) }).ToList();
+        var created = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (merges.Count > 0) await SubmitAsync(merges, created, ct);
+        return created;
     }
 
-    private async Task SubmitAsync(List<Merge> merges, CancellationToken ct)
+    private async Task SubmitAsync(List<Merge> merges, Dictionary<string, string> created, CancellationToken ct)
     {
         while (true)
         {
             try
             {
-                await pipeline.ExecuteAsync(async t => await table.SubmitTransactionAsync(merges.Select(m => m.Action()), t), ct);
-                foreach (var m in merges.Where(m => m.Generation > 0))
+                var replies = (await pipeline.ExecuteAsync(async t => await table.SubmitTransactionAsync(merges.Select(m => m.Action()), t), ct)).Value;
+                if (_written.Count > MaxRemembered) _written.Clear();
+                for (var i = 0; i < merges.Count; i++)
                 {
-                    if (_generations.Count > MaxRemembered) _generations.Clear();
-                    _generations[m.Remembered] = m.Generation;
+                    var m = merges[i];
+                    _written[m.Remembered] = 0;
+                    if (m.Generation > 0)
+                    {
+                        if (_generations.Count > MaxRemembered) _generations.Clear();
+                        _generations[m.Remembered] = m.Generation;
+                    }
+                    if (m.Creator is { } creator && replies.Count == merges.Count && replies[i]?.Headers.ETag is { } etag)
+                        created[creator.Id] = etag.ToString();
                 }
                 return;
+            }
+            catch (TableTransactionFailedException exists) when (exists.Status == 409)
+            {
+                // A row this writer meant to create is there (another instance wrote it, or this transaction's own first
+                // try whose answer was lost): merge into it instead.
+                var i = exists.FailedTransactionActionIndex;
+                merges = i is int one && one >= 0 && one < merges.Count && merges[one].Create
+                    ? merges.Select((m, n) => n == one ? m with { Create = false } : m).ToList()
+                    : merges.Select(m => m with { Create = false }).ToList();
+            }
+            catch (Exception unreadable) when (TransactionReplies.IsUnreadableFailure(unreadable) && merges.Any(m => m.Create))
+            {
+                merges = merges.Select(m => m with { Create = false }).ToList();
             }
             catch (RequestFailedException refused) when (refused.Status == 400)
             {
@@ -88,7 +125,7 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
                 if (index is null && merges.Count > 1)
                 {
                     // The reply does not say which merge was refused: each on its own finds out.
-                    foreach (var m in merges) await SubmitAsync([m], ct);
+                    foreach (var m in merges) await SubmitAsync([m], created, ct);
                     return;
                 }
                 var i = index ?? 0;
@@ -114,12 +151,67 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
 
     /// <summary>For each donor of the pledges, their acceptances (pledge id → time) in the buckets that hold the minute before
     /// each of their pledges here: point reads, all at once (and of the next generation of any row full enough to have been
-    /// refused). May hold more than the minute; the rule picks its window.</summary>
-    public async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadAsync(string partition, IEnumerable<Pledge> pledges, CancellationToken ct)
+    /// refused). May hold more than the minute; the rule picks its window.
+    /// <para>A donor with one pledge here that created its row (<paramref name="created"/>: pledge id → the row's ETag as
+    /// created, from intake) is confirmed instead, with the others in one transaction: their row holds that pledge alone.</para></summary>
+    public async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadAsync(string partition, IEnumerable<Pledge> pledges,
+        IReadOnlyDictionary<string, string>? created, CancellationToken ct)
+    {
+        var mine = pledges.Where(p => p.DonorHash is not null).ToList();
+        var creators = created is not { Count: > 0 } ? [] : mine.GroupBy(p => p.DonorHash!, StringComparer.Ordinal)
+            .Where(g => g.Count() == 1 && created.ContainsKey(g.First().Id)).Select(g => (Pledge: g.First(), ETag: created[g.First().Id])).ToList();
+        var confirming = creators.Count > 0 ? ConfirmAsync(partition, creators, ct) : Task.FromResult(new HashSet<string>(StringComparer.Ordinal));
+        var confirmable = creators.Select(c => c.Pledge.DonorHash!).ToHashSet(StringComparer.Ordinal);
+        var others = mine.Where(p => !confirmable.Contains(p.DonorHash!)).ToList();
+        var result = await ReadAllAsync(partition, others, ct);
+        var confirmed = await confirming;
+        var unconfirmed = creators.Where(c => !confirmed.Contains(c.Pledge.Id)).Select(c => c.Pledge).ToList();
+        if (unconfirmed.Count > 0)
+            foreach (var (donor, times) in await ReadAllAsync(partition, unconfirmed, ct)) result[donor] = times;
+        foreach (var (p, _) in creators.Where(c => confirmed.Contains(c.Pledge.Id)))
+            result[p.DonorHash!] = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal) { [p.Id] = p.AcceptedAt };
+        return result;
+    }
+
+    /// <summary>The creators whose row still has the ETag it was created with: one transaction of conditional merges (of each
+    /// pledge's own property, so the row's content stays as it is) per 100. A row changed since fails its condition and is
+    /// left out (the reply names it; a reply that does not leaves the rest out too: they are read).</summary>
+    private async Task<HashSet<string>> ConfirmAsync(string partition, List<(Pledge Pledge, string ETag)> creators, CancellationToken ct)
+    {
+        var confirmed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in creators.Chunk(100))
+        {
+            var left = chunk.ToList();
+            for (var attempt = 0; left.Count > 0 && attempt < 4; attempt++)
+            {
+                try
+                {
+                    await pipeline.ExecuteAsync(async t => await table.SubmitTransactionAsync(left.Select(c => new TableTransactionAction(
+                        TableTransactionActionType.UpdateMerge,
+                        new TableEntity(partition, Bucket(c.Pledge.DonorHash!, BucketOf(c.Pledge.AcceptedAt))) { [Property(c.Pledge)] = c.Pledge.AcceptedAt.UtcTicks },
+                        new ETag(c.ETag))), t), ct);
+                    confirmed.UnionWith(left.Select(c => c.Pledge.Id));
+                    break;
+                }
+                catch (TableTransactionFailedException changed) when (changed.Status is 412 or 404
+                    && changed.FailedTransactionActionIndex is int i && i >= 0 && i < left.Count)
+                {
+                    left.RemoveAt(i);
+                }
+                catch (Exception changed) when (changed is RequestFailedException { Status: 412 or 404 } || TransactionReplies.IsUnreadableFailure(changed))
+                {
+                    break;
+                }
+            }
+        }
+        return confirmed;
+    }
+
+    private async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadAllAsync(string partition, List<Pledge> pledges, CancellationToken ct)
     {
         // Each pledge's minute is all in its own bucket (the bucket before copied its last minute into it): a step that holds
         // a donor's pledges hours apart (a re-drive) reads their buckets, not every bucket between them.
-        var reads = pledges.Where(p => p.DonorHash is not null).Select(p => (Donor: p.DonorHash!, Bucket: BucketOf(p.AcceptedAt))).Distinct().ToList();
+        var reads = pledges.Select(p => (Donor: p.DonorHash!, Bucket: BucketOf(p.AcceptedAt))).Distinct().ToList();
         var result = new Dictionary<string, Dictionary<string, DateTimeOffset>>();
         // All of a step's reads at once (a step holds at most 100 actions, so about as many donors): one round trip.
         await Parallel.ForEachAsync(reads, new ParallelOptions { MaxDegreeOfParallelism = 128, CancellationToken = ct }, async (read, token) =>

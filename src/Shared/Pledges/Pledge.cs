@@ -153,7 +153,10 @@ public static class PledgeRows
 /// Without a marker (a message queued again for one pledge), counting reads where the pledges stand.
 /// <paramref name="TraceParent"/> (W3C) continues the trace of the request that stored the first of these pledges
 /// into the counting step.
-/// <paramref name="Shard"/>: the counting shard the pledges are stored in (<see cref="ShardLayout"/>).</summary>
-public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge> Pledges, MarkerRef? Marker = null, string? TraceParent = null, int Shard = 0);
+/// <paramref name="Shard"/>: the counting shard the pledges are stored in (<see cref="ShardLayout"/>).
+/// <paramref name="CreatedActivity"/>: pledge id → ETag of the velocity activity row that pledge created, for the pledges that
+/// did (<see cref="ActivityRows"/>): counting confirms those rows instead of reading them. Absent: counting reads.</summary>
+public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge> Pledges, MarkerRef? Marker = null, string? TraceParent = null, int Shard = 0,
+    IReadOnlyDictionary<string, string>? CreatedActivity = null);
 
 public sealed record MarkerRef(string Id, string ETag);

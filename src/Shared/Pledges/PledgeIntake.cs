@@ -191,7 +191,7 @@ public sealed class PledgeIntake : IAsyncDisposable
     private async Task StoreShardAsync(string campaignId, int shard, List<Pending> items, CancellationToken ct)
     {
         var partition = ShardLayout.Partition(campaignId, shard);
-        await RecordActivityAsync(partition, items, ct);
+        var created = await RecordActivityAsync(partition, items, ct);
         var committed = new List<(List<Pledge> Pledges, MarkerRef? Marker)>();
         var requeue = new List<Pledge>();
         var remaining = items;
@@ -224,8 +224,8 @@ public sealed class PledgeIntake : IAsyncDisposable
             remaining = remaining.Where(i => i != conflicting).ToList();
         }
 
-        foreach (var (pledges, marker) in committed) await EnqueueAsync(campaignId, shard, pledges, marker, ct);
-        if (requeue.Count > 0) await EnqueueAsync(campaignId, shard, requeue, null, ct);
+        foreach (var (pledges, marker) in committed) await EnqueueAsync(campaignId, shard, pledges, marker, created, ct);
+        if (requeue.Count > 0) await EnqueueAsync(campaignId, shard, requeue, null, null, ct);
     }
 
     private async Task FlushOneAsync(string partition, Pending item, List<(List<Pledge>, MarkerRef?)> committed, List<Pledge> requeue, CancellationToken ct)
@@ -248,8 +248,9 @@ public sealed class PledgeIntake : IAsyncDisposable
     /// table's partition of the shard (<see cref="ActivityRows"/>), written before the pledges: a pledge is never stored without
     /// its activity (the rule could miss it); activity stored for a pledge that then is not (a failed flush) only makes the rule
     /// stricter for that donor for a minute, and a retry writes the same rows again. Kept out of the ledger partition, so its
-    /// writes do not count against the pledge partition.</summary>
-    private Task RecordActivityAsync(string partition, List<Pending> items, CancellationToken ct) =>
+    /// writes do not count against the pledge partition.
+    /// Returns the ETags of the rows pledges created (<see cref="ActivityRows.WriteAsync"/>), for the queue message.</summary>
+    private Task<Dictionary<string, string>> RecordActivityAsync(string partition, List<Pending> items, CancellationToken ct) =>
         _activity.WriteAsync(partition, items.Where(i => i.RecordActivity && i.Pledge.DonorHash is not null).Select(i => i.Pledge).ToList(), ct);
 
     /// <summary>Failed: null on success, or the index of the item whose row already exists. Marker: the outbox
@@ -303,11 +304,24 @@ public sealed class PledgeIntake : IAsyncDisposable
     private static IntakeOutcome Answer(Pledge asked, Pledge stored) =>
         stored.Fingerprint == asked.Fingerprint ? new IntakeOutcome.Accepted(stored) : new IntakeOutcome.KeyReused();
 
-    private async Task EnqueueAsync(string campaignId, int shard, List<Pledge> pledges, MarkerRef? marker, CancellationToken ct)
+    /// <summary>A queue message holds 64 KiB in Base64, so 48 KiB of text: the activity ETags (about 80 bytes a pledge) are left
+    /// out of a message that long pledge messages already fill (counting then reads those rows).</summary>
+    public const int MaxMessageText = 48 * 1024;
+
+    /// <summary>The message's text, without its activity ETags when they would take it past <paramref name="limit"/> bytes.</summary>
+    public static string MessageText(PledgeBatchMessage message, int limit = MaxMessageText)
+    {
+        var text = JsonSerializer.Serialize(message, GivingDayJson.Options);
+        return message.CreatedActivity is not null && System.Text.Encoding.UTF8.GetByteCount(text) > limit
+            ? JsonSerializer.Serialize(message with { CreatedActivity = null }, GivingDayJson.Options) : text;
+    }
+
+    private async Task EnqueueAsync(string campaignId, int shard, List<Pledge> pledges, MarkerRef? marker, IReadOnlyDictionary<string, string>? created, CancellationToken ct)
     {
         try
         {
-            var text = JsonSerializer.Serialize(new PledgeBatchMessage(campaignId, pledges, marker, Activity.Current?.Id, shard), GivingDayJson.Options);
+            var mine = created is { Count: > 0 } ? pledges.Where(p => created.ContainsKey(p.Id)).ToDictionary(p => p.Id, p => created[p.Id], StringComparer.Ordinal) : null;
+            var text = MessageText(new PledgeBatchMessage(campaignId, pledges, marker, Activity.Current?.Id, shard, mine is { Count: > 0 } ? mine : null));
             await _pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(
                 async token => await _queue.SendMessageAsync(text, token), ct);
         }

@@ -121,7 +121,9 @@ public sealed class TotalsProjector(
                 {
                     var pledges = taken.SelectMany(w => w.Pledges).DistinctBy(p => p.Id)
                         .OrderBy(p => p.AcceptedAt).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
-                    var counted = await CountPledgesAsync(shard, counting, pledges, TurnMarkers.Of(taken.Select(w => w.Message)), ct);
+                    var created = taken.SelectMany(w => w.Message.CreatedActivity ?? new Dictionary<string, string>())
+                        .DistinctBy(c => c.Key).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
+                    var counted = await CountPledgesAsync(shard, counting, pledges, TurnMarkers.Of(taken.Select(w => w.Message)), created, ct);
                     // Each pledge counted is credited to one message only.
                     foreach (var w in taken) w.Done.TrySetResult(w.Pledges.Select(p => p.Id).Distinct().Count(counted.Remove));
                 }
@@ -138,7 +140,9 @@ public sealed class TotalsProjector(
     /// <summary>The shard a turn counts: its campaign, its number and its partition.</summary>
     private sealed record Shard(Campaign Campaign, int Number, string Partition);
 
-    private async Task<HashSet<string>> CountPledgesAsync(Shard shard, CampaignCounting counting, List<Pledge> pledges, TurnMarkers markers, CancellationToken ct)
+    /// <param name="created">Pledge id → ETag of the velocity activity row it created, from the messages (<see cref="ActivityRows"/>).</param>
+    private async Task<HashSet<string>> CountPledgesAsync(Shard shard, CampaignCounting counting, List<Pledge> pledges, TurnMarkers markers,
+        IReadOnlyDictionary<string, string> created, CancellationToken ct)
     {
         var counted = new HashSet<string>();
         // First delivery is the common case: assume every marker is there, and trust this instance's view of the
@@ -152,7 +156,7 @@ public sealed class TotalsProjector(
             // One step, tried again (by the lost-race pipeline) until it commits: each try reads what the last lost.
             var step = await race.ExecuteAsync(async t =>
             {
-                try { return await CountStepAsync(shard, counting, pledges, markers, doubt, activity, t); }
+                try { return await CountStepAsync(shard, counting, pledges, markers, created, doubt, activity, t); }
                 catch (Exception e) when (StoragePipelines.IsLostRace(e))
                 {
                     // Another processor committed first (totals ETag, a marker already gone, a donor row), or this
@@ -227,7 +231,8 @@ public sealed class TotalsProjector(
 
     /// <param name="activityRead">The velocity activity read for these pledges already (prefetched while the last step committed, or read
     /// by a try of this step that lost a race); set to this step's.</param>
-    private async Task<StepResult> CountStepAsync(Shard shard, CampaignCounting counting, List<Pledge> all, TurnMarkers markers, Doubt doubt, StrongBox<ActivityRead?> activityRead, CancellationToken ct)
+    private async Task<StepResult> CountStepAsync(Shard shard, CampaignCounting counting, List<Pledge> all, TurnMarkers markers,
+        IReadOnlyDictionary<string, string> created, Doubt doubt, StrongBox<ActivityRead?> activityRead, CancellationToken ct)
     {
         var campaign = shard.Campaign;
         var partition = shard.Partition;
@@ -242,7 +247,7 @@ public sealed class TotalsProjector(
         var needsActivity = NeedsActivity(campaign, cached?.State, pledges);
         var activityTask = !needsActivity ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
             : activityRead.Value is { Activity: { IsFaulted: false, IsCanceled: false } } prefetched && pledges.All(p => prefetched.PledgeIds.Contains(p.Id)) ? prefetched.Activity
-            : ReadActivityAsync(partition, pledges, ct);
+            : ReadActivityAsync(partition, pledges, created, ct);
         activityRead.Value = needsActivity ? new ActivityRead(pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), activityTask) : null;
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
         var (state, stateETag) = stateTask.Result;
@@ -381,7 +386,7 @@ public sealed class TotalsProjector(
         // milliseconds of accepting, and a message is counted well after, so a later read would miss it just the same.
         var next = rest.Count == 0 ? null : Pack(rest, markers).Step;
         var prefetch = next is not null && NeedsActivity(campaign, state, next)
-            ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), ReadActivityAsync(partition, next, ct)) : null;
+            ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), ReadActivityAsync(partition, next, created, ct)) : null;
         IReadOnlyList<Response> replies;
         try
         {
@@ -472,6 +477,7 @@ public sealed class TotalsProjector(
 
     /// <summary>For the velocity rule: each donor's other acceptances in the minute before the chunk's pledges,
     /// from the activity intake wrote. Only read while a fund could still match (<see cref="NeedsActivity"/>).</summary>
-    private Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadActivityAsync(string partition, List<Pledge> pledges, CancellationToken ct) =>
-        _activity.ReadAsync(partition, pledges, ct);
+    private Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadActivityAsync(string partition, List<Pledge> pledges,
+        IReadOnlyDictionary<string, string> created, CancellationToken ct) =>
+        _activity.ReadAsync(partition, pledges, created, ct);
 }

@@ -32,7 +32,7 @@ public partial class ActivityRowsTests
     }
 
     private static Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadAsync(TableClient table, params Pledge[] pledges) =>
-        new ActivityRows(table, ResiliencePipeline.Empty).ReadAsync(Partition, pledges, default);
+        new ActivityRows(table, ResiliencePipeline.Empty).ReadAsync(Partition, pledges, null, default);
 
     [Fact]
     public async Task A_donors_minute_is_read_across_a_buckets_edge_and_only_that_donors()
@@ -82,14 +82,106 @@ public partial class ActivityRowsTests
         Assert.Equal(2, gets.Count); // one per pledge's bucket: not the 19 buckets from the first minute to the last
     }
 
-    /// <summary>Counts the point reads the table client sends.</summary>
+    /// <summary>Counts the point reads (and the transactions) the table client sends.</summary>
     private sealed class CountGets : HttpPipelineSynchronousPolicy
     {
         public int Count;
+        public int Transactions;
         public override void OnSendingRequest(HttpMessage message)
         {
             if (message.Request.Method == RequestMethod.Get) Interlocked.Increment(ref Count);
+            if (message.Request.Method == RequestMethod.Post && message.Request.Uri.Path.EndsWith("$batch")) Interlocked.Increment(ref Transactions);
         }
+    }
+
+    [Fact]
+    public async Task A_donors_first_gift_in_ten_minutes_is_confirmed_with_the_others_in_one_transaction_and_not_read()
+    {
+        var gets = new CountGets();
+        var table = await TableAsync(Azurite.UniquePrefix() + "activity", gets);
+        var firsts = Enumerable.Range(0, 30).Select(i => PledgeOf($"donor-{i}", BucketEdge.AddSeconds(i))).ToList();
+        var created = await new ActivityRows(table, ResiliencePipeline.Empty).WriteAsync(Partition, firsts, default);
+        Assert.Equal(firsts.Select(p => p.Id).Order(), created.Keys.Order());
+        var reader = new ActivityRows(table, ResiliencePipeline.Empty);
+        gets.Transactions = 0;
+
+        var read = await reader.ReadAsync(Partition, firsts, created, default);
+
+        Assert.Equal(0, gets.Count);
+        Assert.Equal(1, gets.Transactions);
+        foreach (var p in firsts) Assert.Equal([(p.Id, p.AcceptedAt)], read[p.DonorHash!].Select(kv => (kv.Key, kv.Value)));
+        // The confirmation left each row as intake wrote it: one acceptance.
+        Assert.Equal(["p" + firsts[0].Id], table.GetEntity<TableEntity>(Partition, ActivityRows.Bucket("donor-0", ActivityRows.BucketOf(BucketEdge))).Value.Keys.Where(k => k.StartsWith('p')));
+
+        // The same message counted again (redelivered): each row's ETag moved with the first confirmation, so each is read,
+        // with the same answer.
+        gets.Count = 0;
+        var again = await reader.ReadAsync(Partition, firsts, created, default);
+        Assert.Equal(30, gets.Count);
+        foreach (var p in firsts) Assert.Equal([p.Id], again[p.DonorHash!].Keys);
+    }
+
+    [Fact]
+    public async Task A_row_changed_after_its_pledge_created_it_is_read_so_gifts_stored_later_but_accepted_before_are_seen()
+    {
+        var gets = new CountGets();
+        var table = await TableAsync(Azurite.UniquePrefix() + "activity", gets);
+        var instanceA = new ActivityRows(table, ResiliencePipeline.Empty);
+        var instanceB = new ActivityRows(table, ResiliencePipeline.Empty);
+        // Instance A stores a script's gift first and creates its row; instance B, whose flushes were slower, then stores
+        // four gifts of the same donor accepted in the minute before it, one flush each.
+        var last = PledgeOf("script", BucketEdge.AddSeconds(40));
+        var human = PledgeOf("human", BucketEdge.AddSeconds(41));
+        var created = await instanceA.WriteAsync(Partition, [last, human], default);
+        Assert.Equal(new[] { last.Id, human.Id }.Order(), created.Keys.Order());
+        var earlier = Enumerable.Range(0, 4).Select(i => PledgeOf("script", BucketEdge.AddSeconds(10 + i))).ToList();
+        foreach (var p in earlier)
+            // B knows no row there: its insert is refused and it merges instead, and creates nothing.
+            Assert.Empty(await instanceB.WriteAsync(Partition, [p], default));
+
+        var read = await new ActivityRows(table, ResiliencePipeline.Empty).ReadAsync(Partition, [last, human], created, default);
+
+        Assert.Equal(earlier.Append(last).Select(p => p.Id).Order(), read["script"].Keys.Order());
+        Assert.Equal([human.Id], read["human"].Keys);
+        Assert.Equal(1, gets.Count); // the changed row only: the human's row is confirmed
+        Assert.True(GivingDay.Matching.MatchingRules.IsScripted(last.AcceptedAt, read["script"].Where(kv => kv.Key != last.Id).Select(kv => kv.Value).ToList()));
+    }
+
+    [Fact]
+    public void A_queue_message_carries_the_created_rows_ETags_unless_they_would_take_it_past_its_limit()
+    {
+        var pledges = Enumerable.Range(0, 3).Select(i => PledgeOf($"donor-{i}", BucketEdge.AddSeconds(i))).ToList();
+        var created = pledges.ToDictionary(p => p.Id, p => $"W/\"datetime'{p.AcceptedAt:O}'\"");
+        var message = new PledgeBatchMessage(Partition, pledges, CreatedActivity: created);
+        var without = JsonSerializer.Serialize(message with { CreatedActivity = null }, GivingDay.Json.GivingDayJson.Options);
+
+        var kept = JsonSerializer.Deserialize<PledgeBatchMessage>(PledgeIntake.MessageText(message), GivingDay.Json.GivingDayJson.Options)!;
+        Assert.Equal(created.OrderBy(c => c.Key), kept.CreatedActivity!.OrderBy(c => c.Key));
+        // A message whose pledges' own text leaves no room for the ETags goes without them: counting then reads those rows.
+        var full = PledgeIntake.MessageText(message, limit: System.Text.Encoding.UTF8.GetByteCount(without) + 10);
+        Assert.Equal(without, full);
+        Assert.Null(JsonSerializer.Deserialize<PledgeBatchMessage>(full, GivingDay.Json.GivingDayJson.Options)!.CreatedActivity);
+        Assert.Equal(48 * 1024, PledgeIntake.MaxMessageText);
+    }
+
+    [Fact]
+    public async Task A_writer_merges_into_rows_it_wrote_and_a_donors_second_gift_is_read()
+    {
+        var gets = new CountGets();
+        var table = await TableAsync(Azurite.UniquePrefix() + "activity", gets);
+        var writer = new ActivityRows(table, ResiliencePipeline.Empty);
+        var first = PledgeOf("donor", BucketEdge.AddSeconds(1));
+        var second = PledgeOf("donor", BucketEdge.AddSeconds(20));
+        var both = PledgeOf("pair", BucketEdge.AddSeconds(2));
+        var alsoBoth = PledgeOf("pair", BucketEdge.AddSeconds(3));
+        Assert.Equal([first.Id], (await writer.WriteAsync(Partition, [first, both, alsoBoth], default)).Keys); // two in one row: no creator
+        var created = await writer.WriteAsync(Partition, [second], default);
+        Assert.Empty(created);
+
+        var read = await new ActivityRows(table, ResiliencePipeline.Empty).ReadAsync(Partition, [second, alsoBoth], created, default);
+        Assert.Equal(new[] { first.Id, second.Id }.Order(), read["donor"].Keys.Order());
+        Assert.Equal(new[] { both.Id, alsoBoth.Id }.Order(), read["pair"].Keys.Order());
+        Assert.Equal(2, gets.Count);
     }
 
     [Fact]
