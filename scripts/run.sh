@@ -12,9 +12,17 @@ dotnet build src/StandaloneHost -c Release --nologo -v quiet
 
 read -r blob queue table <<<"$(free_ports 3)"
 echo "==> starting Azurite on 127.0.0.1:$blob/$queue/$table (data in .azurite/)"
-scripts/azurite.sh .azurite "$blob" "$queue" "$table" > .azurite.log 2>&1 &
-pids=($!)
-cleanup() { echo; echo "==> stopping"; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+# In a session of its own, so that Ctrl+C does not stop the storage under the host: the host stops first, with its
+# storage still there (its timer's lease released, nothing left half done), then Azurite, which saves its data.
+setsid scripts/azurite.sh .azurite "$blob" "$queue" "$table" > .azurite.log 2>&1 &
+azurite=$!
+host=""
+cleanup() {
+  trap - EXIT INT TERM
+  echo; echo "==> stopping"
+  if [ -n "$host" ]; then kill "$host" 2>/dev/null || true; wait "$host" 2>/dev/null || true; fi
+  kill "$azurite" 2>/dev/null || true; wait "$azurite" 2>/dev/null || true
+}
 trap cleanup EXIT INT TERM
 wait_for_port 127.0.0.1 "$blob" 60; wait_for_port 127.0.0.1 "$table" 60; wait_for_port 127.0.0.1 "$queue" 60
 
@@ -25,7 +33,7 @@ export SnapshotSchedule=${SnapshotSchedule:-"*/30 * * * * *"}
 url=http://127.0.0.1:7071
 echo "==> starting the standalone host on $url"
 dotnet src/StandaloneHost/bin/Release/net10.0/GivingDay.StandaloneHost.dll --urls "$url" &
-pids+=($!)
+host=$!
 for _ in $(seq 1 100); do curl -fs "$url/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
 
 demo=$(scripts/demo-campaign.sh "$url" "$Organiser__ApiKey")
