@@ -32,10 +32,9 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
     /// storage failure does.</summary>
     private const int MaxGeneration = 64;
     private const int MaxRemembered = 100_000;
-    // The generation this writer last wrote a bucket in, for buckets past generation 0 only (scripts): spares a refusal per flush.
-    private readonly ConcurrentDictionary<string, int> _generations = new(StringComparer.Ordinal);
-    // Buckets this writer has written (so they exist): merged into, not inserted, which spares a refused insert per flush.
-    private readonly ConcurrentDictionary<string, byte> _written = new(StringComparer.Ordinal);
+    // The generation this writer last wrote each bucket in (so the row is there): its later flushes merge into that generation
+    // instead of inserting (a refused insert) or going back to a full one (a refused merge).
+    private readonly ConcurrentDictionary<string, int> _written = new(StringComparer.Ordinal);
 
     public static long BucketOf(DateTimeOffset at) => at.UtcTicks / BucketSpan.Ticks;
     /// <summary>The buckets a pledge accepted at <paramref name="at"/> is written in: its own, and the next one too when it falls
@@ -77,8 +76,7 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
         var merges = pledges.Where(p => p.DonorHash is not null).SelectMany(p => BucketsOf(p.AcceptedAt).Select(b => (Pledge: p, Bucket: b)))
             .GroupBy(e => (Donor: e.Pledge.DonorHash!, e.Bucket))
             .Select(g => new Merge(partition, g.Key.Donor, g.Key.Bucket, 0, g.Select(e => e.Pledge).ToList(), false))
-            .Select(m => m with { Generation = _generations.GetValueOrDefault(m.Remembered) })
-            .Select(m => m with { Create = m.Generation == 0 && !_written.ContainsKey(m.Remembered) }).ToList();
+            .Select(m => _written.TryGetValue(m.Remembered, out var generation) ? m with { Generation = generation } : m with { Create = true }).ToList();
         var created = new Dictionary<string, string>(StringComparer.Ordinal);
         if (merges.Count > 0) await SubmitAsync(merges, created, ct);
         return created;
@@ -95,12 +93,8 @@ public sealed class ActivityRows(TableClient table, ResiliencePipeline pipeline)
                 for (var i = 0; i < merges.Count; i++)
                 {
                     var m = merges[i];
-                    _written[m.Remembered] = 0;
-                    if (m.Generation > 0)
-                    {
-                        if (_generations.Count > MaxRemembered) _generations.Clear();
-                        _generations[m.Remembered] = m.Generation;
-                    }
+                    // A flush in flight beside this one may have moved the bucket on already: keep the later generation.
+                    _written.AddOrUpdate(m.Remembered, m.Generation, (_, known) => Math.Max(known, m.Generation));
                     if (m.Creator is { } creator && replies.Count == merges.Count && replies[i]?.Headers.ETag is { } etag)
                         created[creator.Id] = etag.ToString();
                 }

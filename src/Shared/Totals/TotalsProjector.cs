@@ -30,6 +30,8 @@ public sealed class TotalsProjector(
     // Past this many known donors a campaign's view starts afresh (unknown donors are only slower, never wrong).
     private const int MaxKnownDonors = 200_000;
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
+    // The velocity rule's activity: each donor's acceptances before a step's pledges, read (or confirmed) only while a fund
+    // could still match (NeedsActivity).
     private readonly ActivityRows _activity = new(account.Table(StorageNames.ActivityTable), pipelines.GetPipeline(StoragePipelines.Storage));
     // Every step of a shard (a one-shard campaign: of the campaign) replaces its totals row under ETag, so steps of one
     // shard can only commit one at a time. Inside the instance, messages of a shard take turns, and whoever has the turn
@@ -247,7 +249,7 @@ public sealed class TotalsProjector(
         var needsActivity = NeedsActivity(campaign, cached?.State, pledges);
         var activityTask = !needsActivity ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
             : activityRead.Value is { Activity: { IsFaulted: false, IsCanceled: false } } prefetched && pledges.All(p => prefetched.PledgeIds.Contains(p.Id)) ? prefetched.Activity
-            : ReadActivityAsync(partition, pledges, created, ct);
+            : _activity.ReadAsync(partition, pledges, created, ct);
         activityRead.Value = needsActivity ? new ActivityRead(pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), activityTask) : null;
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
         var (state, stateETag) = stateTask.Result;
@@ -386,7 +388,7 @@ public sealed class TotalsProjector(
         // milliseconds of accepting, and a message is counted well after, so a later read would miss it just the same.
         var next = rest.Count == 0 ? null : Pack(rest, markers).Step;
         var prefetch = next is not null && NeedsActivity(campaign, state, next)
-            ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), ReadActivityAsync(partition, next, created, ct)) : null;
+            ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), _activity.ReadAsync(partition, next, created, ct)) : null;
         IReadOnlyList<Response> replies;
         try
         {
@@ -475,9 +477,4 @@ public sealed class TotalsProjector(
         return rows;
     }
 
-    /// <summary>For the velocity rule: each donor's other acceptances in the minute before the chunk's pledges,
-    /// from the activity intake wrote. Only read while a fund could still match (<see cref="NeedsActivity"/>).</summary>
-    private Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> ReadActivityAsync(string partition, List<Pledge> pledges,
-        IReadOnlyDictionary<string, string> created, CancellationToken ct) =>
-        _activity.ReadAsync(partition, pledges, created, ct);
 }
