@@ -76,27 +76,98 @@ public sealed class TotalsProjector(
         /// <summary>Marker id → what is known of it; null: to be read; absent (for a marker some pledge names): gone,
         /// so every pledge it listed was counted.</summary>
         public Dictionary<string, Known?> Markers { get; } = new(StringComparer.Ordinal);
+        // Markers this turn deleted or found gone: a message that names one later (a redelivery) does not bring it back.
+        private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
 
-        public static TurnMarkers Of(IEnumerable<PledgeBatchMessage> messages)
+        public void Add(PledgeBatchMessage m)
         {
-            var turn = new TurnMarkers();
-            foreach (var m in messages)
-            {
-                foreach (var p in m.Pledges)
-                    if (m.Marker is not null) turn.MarkerOf[p.Id] = m.Marker.Id;
-                    else turn.MarkerOf.TryAdd(p.Id, null);
-                if (m.Marker is null) continue;
-                var known = new Known(new ETag(m.Marker.ETag), m.Pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal));
-                // Two messages disagreeing about one marker (a re-drive after a partial count): read it.
-                turn.Markers[m.Marker.Id] = turn.Markers.TryGetValue(m.Marker.Id, out var other)
-                    && (other is null || other.ETag != known.ETag || !other.Listed.SetEquals(known.Listed)) ? null : known;
-            }
-            return turn;
+            foreach (var p in m.Pledges)
+                if (m.Marker is not null) MarkerOf[p.Id] = m.Marker.Id;
+                else MarkerOf.TryAdd(p.Id, null);
+            if (m.Marker is null || _gone.Contains(m.Marker.Id)) return;
+            var known = new Known(new ETag(m.Marker.ETag), m.Pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal));
+            // Two messages disagreeing about one marker (a re-drive after a partial count, or a redelivery of a message
+            // this turn has counted from): read it.
+            Markers[m.Marker.Id] = Markers.TryGetValue(m.Marker.Id, out var other)
+                && (other is null || other.ETag != known.ETag || !other.Listed.SetEquals(known.Listed)) ? null : known;
+        }
+
+        public void Gone(string id)
+        {
+            Markers.Remove(id);
+            _gone.Add(id);
         }
 
         public void ForgetAll()
         {
             foreach (var id in Markers.Keys.ToList()) Markers[id] = null;
+        }
+    }
+
+    /// <summary>One turn of a shard in this instance: the messages it has taken, the pledges still to count (in
+    /// acceptance order), their markers and the velocity rows their intake created. A turn takes the messages waiting
+    /// when it starts, and, while it is young, those that arrive as it commits: they go into its next step, whose reads
+    /// then go out with that commit, so a shard under load counts at one round trip a step. Each message is done as soon
+    /// as all its pledges are, not when the turn ends.</summary>
+    private sealed class Turn(ConcurrentQueue<Waiting> waiting, TimeProvider clock)
+    {
+        // How long a turn goes on taking arrivals: its caller's function runs as long as the turn does (the function
+        // timeout is minutes), and the next caller in line takes over after it.
+        private static readonly TimeSpan TakesArrivalsFor = TimeSpan.FromSeconds(1);
+        private readonly long _started = clock.GetTimestamp();
+        private readonly List<(Waiting Message, HashSet<string> Left)> _open = [];
+        private readonly HashSet<string> _resolved = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _uncredited = new(StringComparer.Ordinal);
+
+        public List<Pledge> Pending { get; private set; } = [];
+        public TurnMarkers Markers { get; } = new();
+        public Dictionary<string, string> Created { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Takes every waiting message (at the turn's start, or while the turn is young); false when none was.</summary>
+        public bool TakeWaiting(bool start = false)
+        {
+            if (!start && clock.GetElapsedTime(_started) > TakesArrivalsFor) return false;
+            var taken = new List<Waiting>();
+            while (waiting.TryDequeue(out var w)) taken.Add(w);
+            if (taken.Count == 0) return false;
+            var pending = Pending.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var w in taken)
+            {
+                Markers.Add(w.Message);
+                foreach (var (id, etag) in w.Message.CreatedActivity ?? new Dictionary<string, string>()) Created.TryAdd(id, etag);
+                _open.Add((w, w.Pledges.Select(p => p.Id).Where(id => !_resolved.Contains(id)).ToHashSet(StringComparer.Ordinal)));
+                Pending.AddRange(w.Pledges.Where(p => !_resolved.Contains(p.Id) && pending.Add(p.Id)));
+            }
+            Pending = Pending.OrderBy(p => p.AcceptedAt).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
+            Complete();
+            return true;
+        }
+
+        /// <summary>A step's pledges are settled: those it counted, and those it found counted before.</summary>
+        public void Resolve(IReadOnlyCollection<string> stepPledges, IEnumerable<string> counted)
+        {
+            _resolved.UnionWith(stepPledges);
+            _uncredited.UnionWith(counted);
+            var settled = stepPledges.ToHashSet(StringComparer.Ordinal);
+            Pending.RemoveAll(p => settled.Contains(p.Id));
+            foreach (var (_, left) in _open) left.ExceptWith(settled);
+            Complete();
+        }
+
+        /// <summary>Each message whose pledges are all settled is done; each pledge counted is credited to one message only.</summary>
+        private void Complete()
+        {
+            foreach (var done in _open.Where(o => o.Left.Count == 0).ToList())
+            {
+                _open.Remove(done);
+                done.Message.Done.TrySetResult(done.Message.Pledges.Select(p => p.Id).Distinct().Count(_uncredited.Remove));
+            }
+        }
+
+        public void Fail(Exception e)
+        {
+            foreach (var (w, _) in _open) w.Done.TrySetException(e);
+            _open.Clear();
         }
     }
 
@@ -113,52 +184,58 @@ public sealed class TotalsProjector(
         counting.Waiting.Enqueue(mine);
         while (!mine.Done.Task.IsCompleted)
         {
-            await counting.Lock.WaitAsync(ct);
+            // A turn may take this message and finish it while this call waits for the next turn.
+            if (!await TurnOrDoneAsync(counting.Lock, mine.Done.Task, ct)) break;
             try
             {
-                var taken = new List<Waiting>();
-                while (counting.Waiting.TryDequeue(out var w)) taken.Add(w);
-                if (taken.Count == 0) continue;
-                try
-                {
-                    var pledges = taken.SelectMany(w => w.Pledges).DistinctBy(p => p.Id)
-                        .OrderBy(p => p.AcceptedAt).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
-                    var created = taken.SelectMany(w => w.Message.CreatedActivity ?? new Dictionary<string, string>())
-                        .DistinctBy(c => c.Key).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
-                    var counted = await CountPledgesAsync(shard, counting, pledges, TurnMarkers.Of(taken.Select(w => w.Message)), created, ct);
-                    // Each pledge counted is credited to one message only.
-                    foreach (var w in taken) w.Done.TrySetResult(w.Pledges.Select(p => p.Id).Distinct().Count(counted.Remove));
-                }
-                catch (Exception e)
-                {
-                    foreach (var w in taken) w.Done.TrySetException(e);
-                }
+                var turn = new Turn(counting.Waiting, clock);
+                if (!turn.TakeWaiting(start: true)) continue;
+                try { await CountTurnAsync(shard, counting, turn, ct); }
+                catch (Exception e) { turn.Fail(e); }
             }
             finally { counting.Lock.Release(); }
         }
         return await mine.Done.Task;
     }
 
+    /// <summary>Waits for the shard's turn (true: this call holds it) or for its own message to be done by another's turn.</summary>
+    private static async Task<bool> TurnOrDoneAsync(SemaphoreSlim turn, Task done, CancellationToken ct)
+    {
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var waiting = turn.WaitAsync(giveUp.Token);
+        if (await Task.WhenAny(waiting, done) == waiting)
+        {
+            await waiting;
+            return true;
+        }
+        await giveUp.CancelAsync();
+        try
+        {
+            await waiting;
+            turn.Release(); // it was given just before the wait was called off
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+        return false;
+    }
+
     /// <summary>The shard a turn counts: its campaign, its number and its partition.</summary>
     private sealed record Shard(Campaign Campaign, int Number, string Partition);
 
-    /// <param name="created">Pledge id → ETag of the velocity activity row it created, from the messages (<see cref="ActivityRows"/>).</param>
-    private async Task<HashSet<string>> CountPledgesAsync(Shard shard, CampaignCounting counting, List<Pledge> pledges, TurnMarkers markers,
-        IReadOnlyDictionary<string, string> created, CancellationToken ct)
+    private async Task CountTurnAsync(Shard shard, CampaignCounting counting, Turn turn, CancellationToken ct)
     {
-        var counted = new HashSet<string>();
         // First delivery is the common case: assume every marker is there, and trust this instance's view of the
         // totals and donors. If any of it is wrong (counted before, or another instance committed), the transaction
         // fails as a whole and the next attempt reads what the step needs.
         var doubt = Doubt.None;
         var activity = new StrongBox<ActivityRead?>();
         var race = pipelines.GetPipeline(StoragePipelines.LostRace);
-        while (pledges.Count > 0)
+        // Messages that arrived during the last commit make one more step of this turn.
+        while (turn.Pending.Count > 0 || turn.TakeWaiting())
         {
             // One step, tried again (by the lost-race pipeline) until it commits: each try reads what the last lost.
             var step = await race.ExecuteAsync(async t =>
             {
-                try { return await CountStepAsync(shard, counting, pledges, markers, created, doubt, activity, t); }
+                try { return await CountStepAsync(shard, counting, turn, doubt, activity, t); }
                 catch (Exception e) when (StoragePipelines.IsLostRace(e))
                 {
                     // Another processor committed first (totals ETag, a marker already gone, a donor row), or this
@@ -178,17 +255,15 @@ public sealed class TotalsProjector(
                     // pledges only (their donors' acceptances before them, which intake wrote before the pledges, in rows that
                     // only grow), and it is the dearest read of a step. The next try uses it when its pledges are among those
                     // it was read for (another instance may have counted some); a try with others reads again.
-                    if (doubt == Doubt.All) markers.ForgetAll();
+                    if (doubt == Doubt.All) turn.Markers.ForgetAll();
                     throw;
                 }
             }, ct);
-            counted.UnionWith(step.Counted);
-            pledges = step.Left;
+            turn.Resolve(step.Pledges, step.Counted);
             activity.Value = step.Next;
             // After a step that committed, the rest are most likely uncounted too and the view is current.
             if (step.Counted.Count > 0) doubt = Doubt.None;
         }
-        return counted;
     }
 
     /// <summary>What a step may not take on trust after a lost race: nothing, the totals row, or anything it read.</summary>
@@ -203,9 +278,9 @@ public sealed class TotalsProjector(
         public FailedRow Row => row;
     }
 
-    /// <summary>Left: the pledges still to count. Next: the velocity activity of the next step's pledges, read while
-    /// this step committed (one round trip less per step).</summary>
-    private sealed record StepResult(IReadOnlyList<string> Counted, List<Pledge> Left, ActivityRead? Next = null);
+    /// <summary>Pledges: the step's, settled (counted here or before). Counted: those it counted. Next: the velocity activity
+    /// of the next step's pledges, read while this step committed (one round trip less per step).</summary>
+    private sealed record StepResult(IReadOnlyCollection<string> Pledges, IReadOnlyList<string> Counted, ActivityRead? Next = null);
 
     private sealed record ActivityRead(HashSet<string> PledgeIds, Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> Activity);
 
@@ -233,12 +308,19 @@ public sealed class TotalsProjector(
 
     /// <param name="activityRead">The velocity activity read for these pledges already (prefetched while the last step committed, or read
     /// by a try of this step that lost a race); set to this step's.</param>
-    private async Task<StepResult> CountStepAsync(Shard shard, CampaignCounting counting, List<Pledge> all, TurnMarkers markers,
-        IReadOnlyDictionary<string, string> created, Doubt doubt, StrongBox<ActivityRead?> activityRead, CancellationToken ct)
+    private async Task<StepResult> CountStepAsync(Shard shard, CampaignCounting counting, Turn turn, Doubt doubt,
+        StrongBox<ActivityRead?> activityRead, CancellationToken ct)
     {
         var campaign = shard.Campaign;
         var partition = shard.Partition;
-        var (pledges, rest) = Pack(all, markers);
+        var markers = turn.Markers;
+        var created = turn.Created;
+        // Messages that arrived since the last step (while it committed) join this one. A try after a lost race keeps to
+        // the pledges of the try before (their reads are done): taking more would widen the window for losing again.
+        if (doubt == Doubt.None) turn.TakeWaiting();
+        var tried = doubt != Doubt.None && activityRead.Value is { } before ? turn.Pending.Where(p => before.PledgeIds.Contains(p.Id)).ToList() : [];
+        var (pledges, _) = Pack(tried.Count > 0 ? tried : turn.Pending, markers);
+        var stepPledges = pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var stepDonors = pledges.Where(p => p.DonorHash is not null).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
 
         // Reads only for what this instance cannot vouch for; the ones needed are independent, so they run at once.
@@ -247,9 +329,15 @@ public sealed class TotalsProjector(
         var markersTask = KnowMarkersAsync(partition, pledges, markers, ct);
         var donorsTask = doubt == Doubt.All ? ReadDonorsAsync(partition, stepDonors, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
         var needsActivity = NeedsActivity(campaign, cached?.State, pledges);
+        // What was read before (prefetched with the last commit, or by a try of this step that lost a race) is used for the
+        // pledges it was read for; the others (messages that joined since) are read now. Each read is complete for its own
+        // pledges' windows, so their union is for all of them.
+        var prefetched = activityRead.Value is { Activity: { IsFaulted: false, IsCanceled: false } } p0 ? p0 : null;
+        var unread = prefetched is null ? pledges : pledges.Where(p => !prefetched.PledgeIds.Contains(p.Id)).ToList();
         var activityTask = !needsActivity ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
-            : activityRead.Value is { Activity: { IsFaulted: false, IsCanceled: false } } prefetched && pledges.All(p => prefetched.PledgeIds.Contains(p.Id)) ? prefetched.Activity
-            : _activity.ReadAsync(partition, pledges, created, ct);
+            : prefetched is null || unread.Count == pledges.Count ? _activity.ReadAsync(partition, pledges, created, ct)
+            : unread.Count == 0 ? prefetched.Activity
+            : UnionAsync(prefetched.Activity, _activity.ReadAsync(partition, unread, created, ct));
         activityRead.Value = needsActivity ? new ActivityRead(pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), activityTask) : null;
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
         var (state, stateETag) = stateTask.Result;
@@ -261,7 +349,7 @@ public sealed class TotalsProjector(
         }
         // Uncounted: still listed in its marker. A pledge whose marker is gone, or no longer lists it, was counted before.
         var uncounted = pledges.Where(p => markers.MarkerOf.GetValueOrDefault(p.Id) is { } m && markers.Markers.GetValueOrDefault(m) is { } known && known.Listed.Contains(p.Id)).ToList();
-        if (uncounted.Count == 0) return new StepResult([], rest);
+        if (uncounted.Count == 0) return new StepResult(stepPledges, []);
         // A donor this instance has not seen is taken to be new: their row is added, and if it exists after all
         // the transaction fails and the next attempt reads it. Most donors on a giving day give once.
         DonorRow? Known(string hash) => counting.Donors.GetValueOrDefault(hash);
@@ -386,6 +474,9 @@ public sealed class TotalsProjector(
         // The next step's velocity read goes out with this commit, one round trip earlier than after it. What it could
         // miss is a pledge accepted before the next step's own but committed by intake only now; intake commits within
         // milliseconds of accepting, and a message is counted well after, so a later read would miss it just the same.
+        // Messages that arrived while this step was read and worked out join the turn here, so that they are in that read.
+        turn.TakeWaiting();
+        var rest = turn.Pending.Where(p => !stepPledges.Contains(p.Id)).ToList();
         var next = rest.Count == 0 ? null : Pack(rest, markers).Step;
         var prefetch = next is not null && NeedsActivity(campaign, state, next)
             ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), _activity.ReadAsync(partition, next, created, ct)) : null;
@@ -408,9 +499,22 @@ public sealed class TotalsProjector(
             if (ETagOf(replies, d.Index) is { } donorNow) counting.Donors[d.Hash] = new DonorRow(donorNow, d.Matched, d.Projects);
             else counting.Donors.Remove(d.Hash);
         foreach (var m in markerActions)
-            if (m.Left.Count == 0) markers.Markers.Remove(m.Id);
+            if (m.Left.Count == 0) markers.Gone(m.Id);
             else markers.Markers[m.Id] = ETagOf(replies, m.Index) is { } markerNow ? new TurnMarkers.Known(markerNow, m.Left) : null;
-        return new StepResult(uncounted.Select(p => p.Id).ToList(), rest, prefetch);
+        return new StepResult(stepPledges, uncounted.Select(p => p.Id).ToList(), prefetch);
+    }
+
+    private static async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> UnionAsync(
+        Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> first, Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> second)
+    {
+        // A copy: the first read may be used again by a later try.
+        var union = (await first).ToDictionary(d => d.Key, d => new Dictionary<string, DateTimeOffset>(d.Value, StringComparer.Ordinal));
+        foreach (var (donor, times) in await second)
+        {
+            if (!union.TryGetValue(donor, out var known)) union[donor] = known = new(StringComparer.Ordinal);
+            foreach (var (pledge, at) in times) known[pledge] = at;
+        }
+        return union;
     }
 
     private static ETag? ETagOf(IReadOnlyList<Response> replies, int index) =>
@@ -464,7 +568,7 @@ public sealed class TotalsProjector(
         foreach (var id in unknown)
             if (found.TryGetValue(LedgerKeys.Marker(id), out var row))
                 markers.Markers[id] = new TurnMarkers.Known(row.ETag, PledgeRows.MarkedPledges(row).ToHashSet(StringComparer.Ordinal));
-            else markers.Markers.Remove(id);
+            else markers.Gone(id);
     }
 
     private async Task<Dictionary<string, DonorRow>?> ReadDonorsAsync(string partition, IEnumerable<string> hashes, CancellationToken ct)

@@ -32,6 +32,10 @@ public static class Chaos
     }
 
     /// <summary>Counts the calls made through a pipeline (how many storage calls a path costs).</summary>
+    /// <summary>Every call through the pipeline takes this much longer, as calls to a distant storage do.</summary>
+    public static PipelineDecorator Latency(string pipeline, TimeSpan latency) =>
+        new(pipeline, b => b.AddChaosLatency(1.0, latency));
+
     public static PipelineDecorator Counting(string pipeline, StrongBox<int> calls) =>
         new(pipeline, b => b.AddStrategy(_ => new CountCalls(calls), new LoseAnswersOptions()));
 

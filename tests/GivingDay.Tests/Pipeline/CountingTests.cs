@@ -96,6 +96,50 @@ public class CountingTests
     }
 
     [Fact]
+    public async Task Messages_that_arrive_while_a_turn_counts_join_it_and_are_done_at_their_step_each_credited_once()
+    {
+        var commits = new StrongBox<int>();
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false, services: s =>
+        {
+            s.AddSingleton(Chaos.Counting(StoragePipelines.CountCommit, commits));
+            s.AddSingleton(Chaos.Latency(StoragePipelines.CountCommit, TimeSpan.FromMilliseconds(400)));
+        });
+        var campaignId = TestCampaigns.NewId();
+        (await app.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        // Four small rounds of intake first, then a large one (150 first-time donors: several steps).
+        var rounds = new List<List<PledgeBatchMessage>>();
+        var sent = new List<Sent>();
+        foreach (var (r, size) in new[] { (1, 6), (2, 6), (3, 6), (4, 6), (0, 150) })
+        {
+            var round = Enumerable.Range(0, size).Select(i => new Sent(Projects[i % 3], 1000 + i, $"13{r}0000{i:0000}")).ToList();
+            await PostAllAsync(app, campaignId, round);
+            rounds.Add(await DrainAsync(app.Get<StorageAccount>(), round.Count));
+            sent.AddRange(round);
+        }
+        var large = rounds[^1];
+        var projector = app.Get<TotalsProjector>();
+        await app.Get<GivingDay.Campaigns.CampaignStore>().GetAsync(campaignId, default);
+        commits.Value = 0;
+
+        // The large round starts a turn; the small ones, and a second delivery of a message of the large, arrive while
+        // its first commit is out.
+        var first = Task.WhenAll(large.Select(m => projector.CountAsync(m, default)));
+        await AppInstance.EventuallyAsync(() => Task.FromResult(commits.Value), n => n >= 1, what: "the first commit sent");
+        var later = Task.WhenAll(rounds.Take(4).SelectMany(m => m).Append(large[0]).Select(m => projector.CountAsync(m, default)));
+        var laterCounted = await later;
+
+        // The small rounds were accepted first, so they are counted in the turn's next step: their calls are done while
+        // the turn still counts the large round, not after it. Each pledge is credited to one call only.
+        Assert.False(first.IsCompleted, "the arrivals waited for the whole turn");
+        var counted = (await first).Sum() + laterCounted.Sum();
+        Assert.Equal(sent.Count, counted);
+        Assert.InRange(commits.Value, 4, 6);
+        AssertTotalsMatch(await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard"),
+            b => b.GetProperty("totals").GetProperty("pledges").GetInt64() == sent.Count, what: "all counted"), sent);
+        Assert.Equal(0, await MarkedPledgesLeftAsync(app.Get<StorageAccount>(), campaignId));
+    }
+
+    [Fact]
     public async Task A_donor_counted_by_another_instance_is_found_when_its_row_turns_out_to_exist()
     {
         var prefix = Azurite.UniquePrefix();
