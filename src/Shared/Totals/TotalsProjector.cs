@@ -253,8 +253,8 @@ public sealed class TotalsProjector(
                     counting.Totals = null;
                     // The velocity activity read for the step stays good across any lost race: it depends on the step's
                     // pledges only (their donors' acceptances before them, which intake wrote before the pledges, in rows that
-                    // only grow), and it is the dearest read of a step. The next try uses it when its pledges are among those
-                    // it was read for (another instance may have counted some); a try with others reads again.
+                    // only grow), and it is the dearest read of a step. The next try keeps to the pledges it was read for
+                    // (another instance may have counted some), so it reads nothing of the activity again.
                     if (doubt == Doubt.All) turn.Markers.ForgetAll();
                     throw;
                 }
@@ -286,7 +286,7 @@ public sealed class TotalsProjector(
 
     /// <summary>As many pledges as one transaction holds: one action each, a donor row per donor, a marker per
     /// batch of intake, and the totals row.</summary>
-    private static (List<Pledge> Step, List<Pledge> Later) Pack(List<Pledge> all, TurnMarkers markers)
+    private static List<Pledge> Pack(IEnumerable<Pledge> all, TurnMarkers markers)
     {
         var pledges = new List<Pledge>();
         var stepDonors = new HashSet<string>(StringComparer.Ordinal);
@@ -303,7 +303,7 @@ public sealed class TotalsProjector(
             if (p.DonorHash is not null) stepDonors.Add(p.DonorHash);
             if (marker is not null) stepMarkers.Add(marker);
         }
-        return (pledges, all.Skip(pledges.Count).ToList());
+        return pledges;
     }
 
     /// <param name="activityRead">The velocity activity read for these pledges already (prefetched while the last step committed, or read
@@ -319,7 +319,7 @@ public sealed class TotalsProjector(
         // the pledges of the try before (their reads are done): taking more would widen the window for losing again.
         if (doubt == Doubt.None) turn.TakeWaiting();
         var tried = doubt != Doubt.None && activityRead.Value is { } before ? turn.Pending.Where(p => before.PledgeIds.Contains(p.Id)).ToList() : [];
-        var (pledges, _) = Pack(tried.Count > 0 ? tried : turn.Pending, markers);
+        var pledges = Pack(tried.Count > 0 ? tried : turn.Pending, markers);
         var stepPledges = pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var stepDonors = pledges.Where(p => p.DonorHash is not null).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
 
@@ -332,12 +332,12 @@ public sealed class TotalsProjector(
         // What was read before (prefetched with the last commit, or by a try of this step that lost a race) is used for the
         // pledges it was read for; the others (messages that joined since) are read now. Each read is complete for its own
         // pledges' windows, so their union is for all of them.
-        var prefetched = activityRead.Value is { Activity: { IsFaulted: false, IsCanceled: false } } p0 ? p0 : null;
+        var prefetched = activityRead.Value is { Activity: { IsFaulted: false, IsCanceled: false } } earlier ? earlier : null;
         var unread = prefetched is null ? pledges : pledges.Where(p => !prefetched.PledgeIds.Contains(p.Id)).ToList();
         var activityTask = !needsActivity ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
-            : prefetched is null || unread.Count == pledges.Count ? _activity.ReadAsync(partition, pledges, created, ct)
-            : unread.Count == 0 ? prefetched.Activity
-            : UnionAsync(prefetched.Activity, _activity.ReadAsync(partition, unread, created, ct));
+            : unread.Count == pledges.Count ? _activity.ReadAsync(partition, pledges, created, ct)
+            : unread.Count == 0 ? prefetched!.Activity
+            : UnionAsync(prefetched!.Activity, _activity.ReadAsync(partition, unread, created, ct));
         activityRead.Value = needsActivity ? new ActivityRead(pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), activityTask) : null;
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
         var (state, stateETag) = stateTask.Result;
@@ -476,8 +476,7 @@ public sealed class TotalsProjector(
         // milliseconds of accepting, and a message is counted well after, so a later read would miss it just the same.
         // Messages that arrived while this step was read and worked out join the turn here, so that they are in that read.
         turn.TakeWaiting();
-        var rest = turn.Pending.Where(p => !stepPledges.Contains(p.Id)).ToList();
-        var next = rest.Count == 0 ? null : Pack(rest, markers).Step;
+        var next = Pack(turn.Pending.Where(p => !stepPledges.Contains(p.Id)), markers) is { Count: > 0 } following ? following : null;
         var prefetch = next is not null && NeedsActivity(campaign, state, next)
             ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), _activity.ReadAsync(partition, next, created, ct)) : null;
         IReadOnlyList<Response> replies;
