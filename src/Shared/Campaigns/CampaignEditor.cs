@@ -75,7 +75,7 @@ public sealed class CampaignEditor(StorageAccount account, ResiliencePipelinePro
         var errors = Conflicts(definition, state);
         if (!errors.IsEmpty) return new EditOutcome.Invalid(errors);
         if (dryRun) return new EditOutcome.Previewed(existing is null, CampaignChanges.Between(existing, definition));
-        if (await allotments.SetPoolsAsync(definition.Id, definition.Shards, definition.MatchingFunds, ct) is { } below)
+        if (await allotments.SetPoolsAsync(definition.Id, definition.MatchingFunds, ct) is { } below)
         {
             errors.Add($"matchingFunds[{below.Index}].pool", "pool.below_reserved", new Money(below.Reserved), new Money(state.Used(definition.MatchingFunds[below.Index].Id)));
             return new EditOutcome.Invalid(errors);

@@ -40,6 +40,10 @@ public sealed record LedgerPledge(Pledge Pledge, bool Counted, Money Matched, st
 public static class LedgerKeys
 {
     public const string State = "state";
+
+    /// <summary>A shard's totals row for one writing lane (<see cref="ShardLayout.Lanes"/>): lane 0 is <c>state</c>, so a
+    /// campaign that never needs another lane is laid out as before lanes existed.</summary>
+    public static string StateOf(int lane) => lane == 0 ? State : State + "|" + lane.ToString(System.Globalization.CultureInfo.InvariantCulture);
     public const string PledgePrefix = "p|";
     public const string MarkerPrefix = "q|";
     /// <summary>The first key past every pledge row ('}' sorts after '|'): a range of them is [PledgePrefix, PledgeEnd).</summary>

@@ -12,18 +12,19 @@ using Polly.Registry;
 
 namespace GivingDay.Totals;
 
-/// <summary>One fund's pool as the shards of a campaign share it: the pool, and per shard what it was allotted and what it
-/// gave back. Both only ever grow, so a stale copy can only make a shard ask again, never spend what is not its own.</summary>
+/// <summary>One fund's pool as the shards of a campaign share it: the pool, and per holder (a shard's lane, <see cref="Key"/>)
+/// what it was allotted and what it gave back. Both only ever grow, so a stale copy can only make a holder ask again, never
+/// spend what is not its own.</summary>
 public sealed class FundShares
 {
     public long Pool { get; set; }
-    /// <summary>Shard (as a string) → fen allotted to it, in all.</summary>
+    /// <summary>Holder (<see cref="Key"/>) → fen allotted to it, in all.</summary>
     public Dictionary<string, long> Allotted { get; set; } = new();
-    /// <summary>Shard → fen it released (committed in its own totals row first) and that is free again, in all.</summary>
+    /// <summary>Holder → fen it released (committed in its own totals row first) and that is free again, in all.</summary>
     public Dictionary<string, long> Returned { get; set; } = new();
 
-    public long AllottedTo(int shard) => Allotted.GetValueOrDefault(Key(shard));
-    public long ReturnedBy(int shard) => Returned.GetValueOrDefault(Key(shard));
+    public long AllottedTo(string holder) => Allotted.GetValueOrDefault(holder);
+    public long ReturnedBy(string holder) => Returned.GetValueOrDefault(holder);
     /// <summary>Held by shards: allotted and not returned (used, or theirs to use).</summary>
     public long Reserved => Allotted.Values.Sum() - Returned.Values.Sum();
     public long Free => Math.Max(0, Pool - Reserved);
@@ -31,7 +32,15 @@ public sealed class FundShares
     /// need not reclaim again (the fund is used up until the pool is raised).</summary>
     public bool Drained { get; set; }
 
-    public static string Key(int shard) => shard.ToString(CultureInfo.InvariantCulture);
+    /// <summary>Who holds an allotment: a shard's lane, whose totals row records what it used and released. Lane 0 is the
+    /// shard's number alone (as before lanes), lane k ≥ 1 is <c>{shard}.{k}</c>.</summary>
+    public static string Key(int shard, int lane) =>
+        lane == 0 ? shard.ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{shard}.{lane}");
+
+    public static (int Shard, int Lane) Parse(string holder) =>
+        holder.IndexOf('.') is var dot and >= 0
+            ? (int.Parse(holder.AsSpan(0, dot), CultureInfo.InvariantCulture), int.Parse(holder.AsSpan(dot + 1), CultureInfo.InvariantCulture))
+            : (int.Parse(holder, CultureInfo.InvariantCulture), 0);
 }
 
 /// <summary>The matching pools of a sharded campaign, so that no pool is overdrawn across shards. The fund row (<c>funds</c>,
@@ -67,9 +76,10 @@ public sealed class FundAllotments(StorageAccount account, ResiliencePipelinePro
         }, ct);
     }
 
-    /// <summary>Makes sure the shard holds <paramref name="wanted"/> (per fund, what its step would match with no pool
-    /// limit) beyond what it used and released, as far as the pools allow. Returns what the shard is allotted per fund.</summary>
-    public async Task<Dictionary<string, long>> DrawAsync(Campaign campaign, int shard, IReadOnlyDictionary<string, long> wanted, TotalsState shardState, CancellationToken ct)
+    /// <summary>Makes sure the holder (a shard's lane: <see cref="FundShares.Key"/>) holds <paramref name="wanted"/> (per fund,
+    /// what its step would match with no pool limit) beyond what it used and released, as far as the pools allow. Returns what
+    /// the holder is allotted per fund.</summary>
+    public async Task<Dictionary<string, long>> DrawAsync(Campaign campaign, string holder, IReadOnlyDictionary<string, long> wanted, TotalsState shardState, CancellationToken ct)
     {
         var allotted = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var pass = 0; ; pass++)
@@ -80,35 +90,35 @@ public sealed class FundAllotments(StorageAccount account, ResiliencePipelinePro
                 var changed = false;
                 var stillShort = false;
                 allotted.Clear();
-                foreach (var (fundId, shares) in funds) allotted[fundId] = shares.AllottedTo(shard);
+                foreach (var (fundId, shares) in funds) allotted[fundId] = shares.AllottedTo(holder);
                 foreach (var (fundId, want) in wanted)
                 {
                     if (!funds.TryGetValue(fundId, out var shares)) continue; // no pool (yet): nothing to draw
                     // What this shard released but the fund row does not show returned yet (a reclaim stopped half way).
-                    if (shardState.Released(fundId) > shares.ReturnedBy(shard)) { shares.Returned[FundShares.Key(shard)] = shardState.Released(fundId); changed = true; }
-                    var lacking = want - (shares.AllottedTo(shard) - shardState.Used(fundId) - shardState.Released(fundId));
+                    if (shardState.Released(fundId) > shares.ReturnedBy(holder)) { shares.Returned[holder] = shardState.Released(fundId); changed = true; }
+                    var lacking = want - (shares.AllottedTo(holder) - shardState.Used(fundId) - shardState.Released(fundId));
                     if (lacking > 0)
                     {
                         var headroom = shares.Free >= shares.Pool / 4 ? shares.Free / (2L * campaign.Shards) : 0;
                         var grant = Math.Min(shares.Free, lacking + headroom);
-                        if (grant > 0) { shares.Allotted[FundShares.Key(shard)] = shares.AllottedTo(shard) + grant; shares.Drained = false; changed = true; }
+                        if (grant > 0) { shares.Allotted[holder] = shares.AllottedTo(holder) + grant; shares.Drained = false; changed = true; }
                         // Short, and other shards may hold unused money: worth a reclaim.
                         if (grant < lacking && !shares.Drained) stillShort = true;
                     }
-                    allotted[fundId] = shares.AllottedTo(shard);
+                    allotted[fundId] = shares.AllottedTo(holder);
                 }
                 if (changed) await WriteAsync(campaign.Id, funds, etag, t);
                 return stillShort;
             }, ct);
             if (!reclaim || pass == 1) return allotted;
-            await ReclaimAsync(campaign.Id, campaign.Shards, except: shard, ct);
+            await ReclaimAsync(campaign.Id, except: holder, ct);
         }
     }
 
     /// <summary>Sets each fund's pool (the organiser's change). A pool may not go below what the shards hold: what they
     /// hold unused is reclaimed first. Returns the first fund whose new pool is still below what the shards hold, with
     /// that amount; null when every pool is set.</summary>
-    public async Task<(int Index, long Reserved)?> SetPoolsAsync(string campaignId, int shards, IReadOnlyList<MatchingFund> pools, CancellationToken ct)
+    public async Task<(int Index, long Reserved)?> SetPoolsAsync(string campaignId, IReadOnlyList<MatchingFund> pools, CancellationToken ct)
     {
         for (var pass = 0; ; pass++)
         {
@@ -126,33 +136,36 @@ public sealed class FundAllotments(StorageAccount account, ResiliencePipelinePro
                 return null;
             }, ct);
             if (below is null || pass == 2) return below;
-            await ReclaimAsync(campaignId, shards, except: -1, ct);
+            await ReclaimAsync(campaignId, except: null, ct);
         }
     }
 
-    /// <summary>Takes back what shards hold unused: in each shard's totals row, under its ETag, its unused allotment is
-    /// marked released (a step of that shard committing at the same moment makes this read the row again: the shard's
-    /// counting and the release never both spend the same money); then the fund row shows it returned, free for any
-    /// shard, and drained if nothing was allotted meanwhile.</summary>
-    public async Task ReclaimAsync(string campaignId, int shards, int except, CancellationToken ct)
+    /// <summary>Takes back what holders (shards' lanes) hold unused: in each one's totals row, under its ETag, its unused
+    /// allotment is marked released (a step of that lane committing at the same moment makes this read the row again: the
+    /// lane's counting and the release never both spend the same money); then the fund row shows it returned, free for any
+    /// holder, and drained if nothing was allotted meanwhile.</summary>
+    /// <param name="except">The holder asking (its own allotment is not taken back), or null.</param>
+    public async Task ReclaimAsync(string campaignId, string? except, CancellationToken ct)
     {
         var (funds, _) = await ReadAsync(campaignId, ct);
-        var released = new ConcurrentDictionary<int, Dictionary<string, long>>();
+        var released = new ConcurrentDictionary<string, Dictionary<string, long>>(StringComparer.Ordinal);
         var storage = pipelines.GetPipeline(StoragePipelines.Storage);
-        await Parallel.ForEachAsync(Enumerable.Range(0, shards).Where(k => k != except), ct, async (k, token) =>
+        var holders = funds.Values.SelectMany(f => f.Allotted.Keys).Distinct(StringComparer.Ordinal).Where(k => k != except);
+        await Parallel.ForEachAsync(holders, ct, async (k, token) =>
         {
             if (!funds.Values.Any(f => f.AllottedTo(k) > f.ReturnedBy(k))) return;
-            var partition = ShardLayout.Partition(campaignId, k);
+            var (shard, lane) = FundShares.Parse(k);
+            var partition = ShardLayout.Partition(campaignId, shard);
             await pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync(async t =>
             {
-                var (state, etag) = await TotalsState.ReadAsync(_ledger, storage, partition, t);
+                var (state, etag) = await TotalsState.ReadAsync(_ledger, storage, partition, t, lane);
                 var changed = false;
                 foreach (var (fundId, shares) in funds)
                 {
                     var unused = shares.AllottedTo(k) - state.Used(fundId) - state.Released(fundId);
                     if (unused > 0) { state.FundReleased[fundId] = state.Released(fundId) + unused; changed = true; }
                 }
-                if (changed) await state.WriteAsync(_ledger, storage, partition, etag, t);
+                if (changed) await state.WriteAsync(_ledger, storage, partition, etag, t, lane);
                 released[k] = state.FundReleased;
             }, token);
         });
@@ -162,7 +175,7 @@ public sealed class FundAllotments(StorageAccount account, ResiliencePipelinePro
             foreach (var (fundId, shares) in current)
             {
                 foreach (var (k, byFund) in released)
-                    if (byFund.GetValueOrDefault(fundId) > shares.ReturnedBy(k)) shares.Returned[FundShares.Key(k)] = byFund[fundId];
+                    if (byFund.GetValueOrDefault(fundId) > shares.ReturnedBy(k)) shares.Returned[k] = byFund[fundId];
                 // Every shard's unused money is back, unless a shard was allotted more since this reclaim read the row.
                 var before = funds.GetValueOrDefault(fundId);
                 shares.Drained = before is not null && shares.Allotted.Values.Sum() == before.Allotted.Values.Sum();

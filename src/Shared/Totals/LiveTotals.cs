@@ -12,8 +12,8 @@ namespace GivingDay.Totals;
 
 /// <summary>The live totals as readers see them: one storage read per campaign per <see cref="Freshness"/>
 /// on each instance, however many pollers ask. The version is the totals row's ETag, so unchanged totals
-/// keep the same leaderboard ETag and pollers get 304. A sharded campaign's totals are the sum of its shards' rows, read
-/// at once, and the version is a hash of their ETags.</summary>
+/// keep the same leaderboard ETag and pollers get 304. A sharded campaign's totals are the sum of its shards' rows (each
+/// shard's lanes), read at once, and the version is a hash of their ETags.</summary>
 public sealed class LiveTotals(StorageAccount account, ResiliencePipelineProvider<string> pipelines, CampaignStore campaigns, TimeProvider clock)
 {
     public static readonly TimeSpan Freshness = TimeSpan.FromMilliseconds(500);
@@ -44,7 +44,7 @@ public sealed class LiveTotals(StorageAccount account, ResiliencePipelineProvide
     public async Task<Reading> ReadAsync(string campaignId, int shards)
     {
         var read = pipelines.GetPipeline(StoragePipelines.Storage);
-        var rows = await Task.WhenAll(ShardLayout.Partitions(campaignId, shards).Select(partition => TotalsState.ReadAsync(_ledger, read, partition, CancellationToken.None)));
+        var rows = await Task.WhenAll(ShardLayout.TotalsRows(campaignId, shards).Select(r => TotalsState.ReadAsync(_ledger, read, r.Partition, CancellationToken.None, r.Lane)));
         var version = rows.Length == 1 ? rows[0].ETag?.ToString() ?? "empty"
             : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('|', rows.Select(r => r.ETag?.ToString() ?? "empty")))))[..32];
         return new Reading(TotalsState.Sum(rows.Select(r => r.State).ToList()), version, clock.GetUtcNow());

@@ -15,6 +15,11 @@ public static class ShardLayout
 {
     public const int Default = 1;
     public const int Max = 16;
+    /// <summary>A sharded campaign's shard has this many totals rows (lanes), each with its own part of the shard's totals and
+    /// its own allotment of each pool. An instance writes one lane of a shard and moves to another when it loses the lane's
+    /// row to another instance, so instances counting the same shard settle on different lanes instead of racing for one
+    /// row (docs/storage.md, "Lanes"). A one-shard campaign has one (its pools are in its totals row).</summary>
+    public const int Lanes = 4;
     private const char Separator = '~';
 
     public static string Partition(string campaignId, int shard) =>
@@ -24,6 +29,15 @@ public static class ShardLayout
 
     public static IEnumerable<string> Partitions(string campaignId, int shards) =>
         Enumerable.Range(0, Math.Max(1, shards)).Select(k => Partition(campaignId, k));
+
+    /// <summary>How many totals rows (lanes) each shard of a campaign with <paramref name="shards"/> shards has.</summary>
+    public static int LanesOf(int shards) => shards > 1 ? Lanes : 1;
+
+    /// <summary>Every totals row of a campaign: each shard's partition and lane.</summary>
+    public static IEnumerable<(string Partition, int Shard, int Lane)> TotalsRows(string campaignId, int shards) =>
+        from shard in Enumerable.Range(0, Math.Max(1, shards))
+        from lane in Enumerable.Range(0, LanesOf(shards))
+        select (Partition(campaignId, shard), shard, lane);
 
     /// <summary>The campaign a ledger partition belongs to.</summary>
     public static string CampaignOf(string partition) =>

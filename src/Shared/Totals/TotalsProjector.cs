@@ -50,17 +50,29 @@ public sealed class TotalsProjector(
     {
         public SemaphoreSlim Lock { get; } = new(1, 1);
         public ConcurrentQueue<Waiting> Waiting { get; } = new();
-        public (TotalsState State, ETag ETag)? Totals { get; set; }
+        /// <summary>Which of the shard's totals rows this instance writes (<see cref="ShardLayout.Lanes"/>; always 0 in a
+        /// one-shard campaign). It moves to another lane when it loses the row to another writer.</summary>
+        public int Lane { get; set; }
+        public (TotalsState State, ETag ETag)? Totals
+        {
+            get => _totals;
+            set { _totals = value; Seen = value?.State ?? Seen; }
+        }
+        private (TotalsState State, ETag ETag)? _totals;
+        /// <summary>The shard's totals as this instance last knew them, for a look outside the turn (whether a fund can still
+        /// match, to read a message's velocity activity as it arrives); never changed after it is set.</summary>
+        public volatile TotalsState? Seen;
         public Dictionary<string, DonorRow> Donors { get; } = new(StringComparer.Ordinal);
-        /// <summary>A sharded campaign: what the fund row last said this shard is allotted, per fund (never more than
-        /// it is: only this shard's draws raise it). Null: not known yet.</summary>
+        /// <summary>A sharded campaign: what the fund row last said this shard's lane is allotted, per fund (never more
+        /// than it is: only draws raise it). Null: not known yet.</summary>
         public Dictionary<string, long>? Allotted { get; set; }
     }
 
     /// <summary>A donor's row: what each fund has matched to them (per-donor caps) and the projects they gave to.</summary>
     private sealed record DonorRow(ETag ETag, IReadOnlyDictionary<string, Money> Matched, IReadOnlySet<string> Projects);
 
-    private sealed record Waiting(PledgeBatchMessage Message, TaskCompletionSource<int> Done)
+    /// <param name="Early">The velocity activity of the message's pledges, read as soon as it arrived (while it waits for its turn).</param>
+    private sealed record Waiting(PledgeBatchMessage Message, TaskCompletionSource<int> Done, ActivityRead? Early = null)
     {
         public IReadOnlyList<Pledge> Pledges => Message.Pledges;
     }
@@ -122,6 +134,22 @@ public sealed class TotalsProjector(
         public List<Pledge> Pending { get; private set; } = [];
         public TurnMarkers Markers { get; } = new();
         public Dictionary<string, string> Created { get; } = new(StringComparer.Ordinal);
+        /// <summary>The velocity activity of the turn's messages, each read as it arrived.</summary>
+        public List<ActivityRead> EarlyReads { get; } = [];
+        /// <summary>Donors whose rows a lost race showed changed (by another instance): read at the next try.</summary>
+        public HashSet<string> Reread { get; } = new(StringComparer.Ordinal);
+        /// <summary>How many tries of the current step lost on a donor's row: from the second, a try reads all its donors.</summary>
+        public int DonorRowsLost { get; set; }
+        /// <summary>Pledges whose message said which of its pledges created their velocity activity row (the others found one).</summary>
+        private HashSet<string> Vouched { get; } = new(StringComparer.Ordinal);
+        /// <summary>The rows of the next step's donors who gave before, read while this step commits.</summary>
+        public DonorRead? DonorsAhead { get; set; }
+
+        /// <summary>The pledge's donor gave in the ten minutes before it (intake found their activity row there, so it did
+        /// not create it): their donor row most likely exists, and another instance may have written it. Known only from
+        /// messages that say which pledges created their rows, for pledges a fund covers (intake records activity for those).</summary>
+        public bool GaveBefore(Pledge p, Campaign campaign) =>
+            p.DonorHash is not null && Vouched.Contains(p.Id) && !Created.ContainsKey(p.Id) && campaign.MatchingFunds.Any(f => f.Covers(p.ProjectId, p.AcceptedAt));
 
         /// <summary>Takes every waiting message (at the turn's start, or while the turn is young); false when none was.</summary>
         public bool TakeWaiting(bool start = false)
@@ -135,6 +163,8 @@ public sealed class TotalsProjector(
             {
                 Markers.Add(w.Message);
                 foreach (var (id, etag) in w.Message.CreatedActivity ?? new Dictionary<string, string>()) Created.TryAdd(id, etag);
+                if (w.Message.CreatedActivity is not null) Vouched.UnionWith(w.Pledges.Select(p => p.Id));
+                if (w.Early is not null) EarlyReads.Add(w.Early);
                 _open.Add((w, w.Pledges.Select(p => p.Id).Where(id => !_resolved.Contains(id)).ToHashSet(StringComparer.Ordinal)));
                 Pending.AddRange(w.Pledges.Where(p => !_resolved.Contains(p.Id) && pending.Add(p.Id)));
             }
@@ -180,7 +210,14 @@ public sealed class TotalsProjector(
             throw new InvalidOperationException($"campaign {batch.CampaignId} has {campaign.Shards} shard(s), not a shard {batch.Shard}");
         var shard = new Shard(campaign, batch.Shard, ShardLayout.Partition(campaign.Id, batch.Shard));
         var counting = _campaigns.GetOrAdd(shard.Partition, _ => new CampaignCounting());
-        var mine = new Waiting(batch, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously));
+        // The velocity activity of its pledges is read now, while the message waits for the shard's turn: a turn's first
+        // step then finds it read (later steps find theirs read with the commit before them).
+        var pledgeList = batch.Pledges.ToList();
+        var early = NeedsActivity(campaign, counting.Seen, pledgeList)
+            ? new ActivityRead(pledgeList.Select(p => p.Id).ToHashSet(StringComparer.Ordinal),
+                _activity.ReadAsync(shard.Partition, pledgeList, batch.CreatedActivity ?? new Dictionary<string, string>(), ct))
+            : null;
+        var mine = new Waiting(batch, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously), early);
         counting.Waiting.Enqueue(mine);
         while (!mine.Done.Task.IsCompleted)
         {
@@ -242,15 +279,40 @@ public sealed class TotalsProjector(
                     // instance's view was stale: read again and recompute. Another instance counting other pledges of
                     // the campaign only makes the totals row stale: that alone is read again first.
                     // A reply that names the totals row is believed every time (two instances counting one campaign lose
-                    // that race often, and a read of everything each time would be the cost of it); a reply that cannot
-                    // say which row failed earns a read of the totals first, then of everything.
+                    // that race often, and a read of everything each time would be the cost of it); so is one that names a
+                    // donor's row or a marker (a donor the other instance met first, a redelivered message): that row alone
+                    // is read, since the storage checks a transaction's rows in order and stops at the first that fails, so
+                    // the totals row before it was current. A reply that cannot say which row failed earns a read of the
+                    // totals first, then of everything.
                     doubt = e switch
                     {
                         LostRace { Row: FailedRow.Totals } => Doubt.Totals,
+                        LostRace { Row: FailedRow.Other, RowKey: { } key } when key.StartsWith(DonorPrefix, StringComparison.Ordinal) || key.StartsWith(LedgerKeys.MarkerPrefix, StringComparison.Ordinal) => Doubt.Rows,
                         LostRace { Row: FailedRow.Unknown } when doubt == Doubt.None => Doubt.Totals,
                         _ => Doubt.All,
                     };
-                    counting.Totals = null;
+                    if (doubt == Doubt.Rows)
+                    {
+                        var key = ((LostRace)e).RowKey!;
+                        if (key.StartsWith(DonorPrefix, StringComparison.Ordinal))
+                        {
+                            // A second donor's row failing in one step: most of its donors may be known elsewhere (a campaign
+                            // without a fund has no velocity rows to tell), so all its donors are read before the next try.
+                            turn.DonorRowsLost++;
+                            counting.Donors.Remove(key[DonorPrefix.Length..]);
+                            turn.Reread.Add(key[DonorPrefix.Length..]);
+                        }
+                        else if (turn.Markers.Markers.ContainsKey(key[LedgerKeys.MarkerPrefix.Length..])) turn.Markers.Markers[key[LedgerKeys.MarkerPrefix.Length..]] = null;
+                    }
+                    else counting.Totals = null;
+                    // In a sharded campaign a lost totals row means another writer (an instance counting the same shard)
+                    // writes this lane: move to another one, so that the two stop racing for one row. Donors, markers and
+                    // pools stay exact whatever lane counts them (docs/storage.md, "Lanes").
+                    if (doubt == Doubt.Totals && ShardLayout.LanesOf(shard.Campaign.Shards) is var lanes and > 1)
+                    {
+                        counting.Lane = (counting.Lane + 1 + Random.Shared.Next(lanes - 1)) % lanes;
+                        counting.Allotted = null;
+                    }
                     // The velocity activity read for the step stays good across any lost race: it depends on the step's
                     // pledges only (their donors' acceptances before them, which intake wrote before the pledges, in rows that
                     // only grow), and it is the dearest read of a step. The next try keeps to the pledges it was read for
@@ -263,24 +325,31 @@ public sealed class TotalsProjector(
             activity.Value = step.Next;
             // After a step that committed, the rest are most likely uncounted too and the view is current.
             if (step.Counted.Count > 0) doubt = Doubt.None;
+            turn.DonorRowsLost = 0;
         }
     }
 
-    /// <summary>What a step may not take on trust after a lost race: nothing, the totals row, or anything it read.</summary>
-    private enum Doubt { None, Totals, All }
+    /// <summary>What a step may not take on trust after a lost race: nothing, the rows the reply named (a donor's, a
+    /// marker: <see cref="Turn.Reread"/>), the totals row, or anything it read.</summary>
+    private enum Doubt { None, Rows, Totals, All }
+
+    private static readonly string DonorPrefix = LedgerKeys.Donor("");
 
     private enum FailedRow { Totals, Other, Unknown }
 
     /// <summary>A counting transaction that failed on a row changed by someone else; Row: which, as far as the reply
-    /// says (Azurite answers some failures in a form the SDK cannot read).</summary>
-    private sealed class LostRace(Exception inner, FailedRow row) : LostRaceException(inner.Message, inner)
+    /// says (Azurite answers some failures in a form the SDK cannot read), and RowKey: its key, when the reply says.</summary>
+    private sealed class LostRace(Exception inner, FailedRow row, string? rowKey = null) : LostRaceException(inner.Message, inner)
     {
         public FailedRow Row => row;
+        public string? RowKey => rowKey;
     }
 
     /// <summary>Pledges: the step's, settled (counted here or before). Counted: those it counted. Next: the velocity activity
     /// of the next step's pledges, read while this step committed (one round trip less per step).</summary>
     private sealed record StepResult(IReadOnlyCollection<string> Pledges, IReadOnlyList<string> Counted, ActivityRead? Next = null);
+
+    private sealed record DonorRead(HashSet<string> Hashes, Task<Dictionary<string, DonorRow>?> Rows);
 
     private sealed record ActivityRead(HashSet<string> PledgeIds, Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> Activity);
 
@@ -325,27 +394,45 @@ public sealed class TotalsProjector(
 
         // Reads only for what this instance cannot vouch for; the ones needed are independent, so they run at once.
         var cached = counting.Totals;
-        var stateTask = doubt != Doubt.None || cached is null ? ReadTotalsAsync(partition, ct) : Task.FromResult(((TotalsState, ETag?))(cached.Value.State.Clone(), cached.Value.ETag));
+        var stateTask = doubt is Doubt.Totals or Doubt.All || cached is null ? ReadTotalsAsync(partition, counting.Lane, ct) : Task.FromResult(((TotalsState, ETag?))(cached.Value.State.Clone(), cached.Value.ETag));
         var markersTask = KnowMarkersAsync(partition, pledges, markers, ct);
-        var donorsTask = doubt == Doubt.All ? ReadDonorsAsync(partition, stepDonors, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
+        // Donors who gave before (another instance may have counted them): their rows read while the last step committed are
+        // at least as new as this instance's view (that step's own donors are not among them), so they replace it. One such
+        // donor not read ahead and unknown here is read now: adding their row blind would most likely fail the commit.
+        if (turn.DonorsAhead is { } ahead)
+        {
+            turn.DonorsAhead = null;
+            try
+            {
+                foreach (var (hash, row) in await ahead.Rows ?? []) counting.Donors[hash] = row;
+            }
+            catch (Exception failed) when (StoragePipelines.IsTransient(failed)) { ahead = null; }
+        }
+        var reread = doubt == Doubt.All || turn.DonorRowsLost > 1 ? stepDonors : turn.Reread.Where(stepDonors.Contains)
+            .Concat(pledges.Where(p => turn.GaveBefore(p, campaign) && !counting.Donors.ContainsKey(p.DonorHash!)).Select(p => p.DonorHash!))
+            .ToHashSet(StringComparer.Ordinal);
+        var donorsTask = reread.Count > 0 ? ReadDonorsAsync(partition, reread, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
         var needsActivity = NeedsActivity(campaign, cached?.State, pledges);
         // What was read before (prefetched with the last commit, or by a try of this step that lost a race) is used for the
         // pledges it was read for; the others (messages that joined since) are read now. Each read is complete for its own
         // pledges' windows, so their union is for all of them.
-        var prefetched = activityRead.Value is { Activity: { IsFaulted: false, IsCanceled: false } } earlier ? earlier : null;
-        var unread = prefetched is null ? pledges : pledges.Where(p => !prefetched.PledgeIds.Contains(p.Id)).ToList();
-        var activityTask = !needsActivity ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
-            : unread.Count == pledges.Count ? _activity.ReadAsync(partition, pledges, created, ct)
-            : unread.Count == 0 ? prefetched!.Activity
-            : UnionAsync(prefetched!.Activity, _activity.ReadAsync(partition, unread, created, ct));
+        // So are the reads of each message's pledges made as it arrived.
+        var reads = !needsActivity ? [] : turn.EarlyReads.Prepend(activityRead.Value).OfType<ActivityRead>()
+            .Where(r => r.Activity is { IsFaulted: false, IsCanceled: false } && pledges.Any(p => r.PledgeIds.Contains(p.Id))).ToList();
+        var unread = pledges.Where(p => !reads.Any(r => r.PledgeIds.Contains(p.Id))).ToList();
+        if (needsActivity && unread.Count > 0) reads.Add(new ActivityRead([], _activity.ReadAsync(partition, unread, created, ct)));
+        var activityTask = reads.Count == 0 ? Task.FromResult(new Dictionary<string, Dictionary<string, DateTimeOffset>>())
+            : reads.Count == 1 ? reads[0].Activity
+            : UnionAsync(reads.Select(r => r.Activity).ToList());
         activityRead.Value = needsActivity ? new ActivityRead(pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), activityTask) : null;
         await Task.WhenAll(stateTask, markersTask, donorsTask, activityTask);
         var (state, stateETag) = stateTask.Result;
         if (donorsTask.Result is { } read)
         {
-            foreach (var hash in stepDonors)
+            foreach (var hash in reread)
                 if (read.TryGetValue(hash, out var row)) counting.Donors[hash] = row;
                 else counting.Donors.Remove(hash);
+            turn.Reread.ExceptWith(reread);
         }
         // Uncounted: still listed in its marker. A pledge whose marker is gone, or no longer lists it, was counted before.
         var uncounted = pledges.Where(p => markers.MarkerOf.GetValueOrDefault(p.Id) is { } m && markers.Markers.GetValueOrDefault(m) is { } known && known.Listed.Contains(p.Id)).ToList();
@@ -377,7 +464,7 @@ public sealed class TotalsProjector(
                     .GroupBy(d => d.FundId!).ToDictionary(g => g.Key, g => g.Sum(d => d.Matched.Fen));
                 var lacking = wanted.Where(w => w.Value > remaining[w.Key].Fen).ToDictionary();
                 if (lacking.Count == 0) break;
-                counting.Allotted = await allotments.DrawAsync(campaign, shard.Number, lacking, state, ct);
+                counting.Allotted = await allotments.DrawAsync(campaign, FundShares.Key(shard.Number, counting.Lane), lacking, state, ct);
                 remaining = Allotment();
                 foreach (var (fundId, want) in lacking)
                     if (want > remaining[fundId].Fen) limited.Add(fundId);
@@ -468,8 +555,8 @@ public sealed class TotalsProjector(
 
         state.AddRecent(recent);
         actions[TotalsAction] = stateETag is { } e
-            ? new(TableTransactionActionType.UpdateReplace, state.ToRow(partition), e)
-            : new(TableTransactionActionType.Add, state.ToRow(partition));
+            ? new(TableTransactionActionType.UpdateReplace, state.ToRow(partition, counting.Lane), e)
+            : new(TableTransactionActionType.Add, state.ToRow(partition, counting.Lane));
 
         // The next step's velocity read goes out with this commit, one round trip earlier than after it. What it could
         // miss is a pledge accepted before the next step's own but committed by intake only now; intake commits within
@@ -477,8 +564,11 @@ public sealed class TotalsProjector(
         // Messages that arrived while this step was read and worked out join the turn here, so that they are in that read.
         turn.TakeWaiting();
         var next = Pack(turn.Pending.Where(p => !stepPledges.Contains(p.Id)), markers) is { Count: > 0 } following ? following : null;
-        var prefetch = next is not null && NeedsActivity(campaign, state, next)
-            ? new ActivityRead(next.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), _activity.ReadAsync(partition, next, created, ct)) : null;
+        var toPrefetch = next?.Where(p => !turn.EarlyReads.Any(r => r.PledgeIds.Contains(p.Id))).ToList();
+        var prefetch = toPrefetch is { Count: > 0 } && NeedsActivity(campaign, state, next!)
+            ? new ActivityRead(toPrefetch.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), _activity.ReadAsync(partition, toPrefetch, created, ct)) : null;
+        var donorsAhead = next?.Where(p => turn.GaveBefore(p, campaign) && !stepDonors.Contains(p.DonorHash!)).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
+        turn.DonorsAhead = donorsAhead is { Count: > 0 } ? new DonorRead(donorsAhead, ReadDonorsAsync(partition, donorsAhead, ct)) : null;
         IReadOnlyList<Response> replies;
         try
         {
@@ -488,7 +578,8 @@ public sealed class TotalsProjector(
         catch (Exception commitFailed) when (StoragePipelines.IsLostRace(commitFailed))
         {
             var failed = (commitFailed as TableTransactionFailedException)?.FailedTransactionActionIndex;
-            throw new LostRace(commitFailed, failed is null ? FailedRow.Unknown : failed == TotalsAction ? FailedRow.Totals : FailedRow.Other);
+            throw new LostRace(commitFailed, failed is null ? FailedRow.Unknown : failed == TotalsAction ? FailedRow.Totals : FailedRow.Other,
+                failed is { } at && at < actions.Count ? actions[at].Entity.RowKey : null);
         }
 
         // The commit's replies carry the new ETags: the next step starts from them without reading.
@@ -504,15 +595,16 @@ public sealed class TotalsProjector(
     }
 
     private static async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> UnionAsync(
-        Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> first, Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> second)
+        IReadOnlyList<Task<Dictionary<string, Dictionary<string, DateTimeOffset>>>> reads)
     {
-        // A copy: the first read may be used again by a later try.
-        var union = (await first).ToDictionary(d => d.Key, d => new Dictionary<string, DateTimeOffset>(d.Value, StringComparer.Ordinal));
-        foreach (var (donor, times) in await second)
-        {
-            if (!union.TryGetValue(donor, out var known)) union[donor] = known = new(StringComparer.Ordinal);
-            foreach (var (pledge, at) in times) known[pledge] = at;
-        }
+        // A copy: each read may be used again by a later try or step.
+        var union = new Dictionary<string, Dictionary<string, DateTimeOffset>>(StringComparer.Ordinal);
+        foreach (var read in await Task.WhenAll(reads))
+            foreach (var (donor, times) in read)
+            {
+                if (!union.TryGetValue(donor, out var known)) union[donor] = known = new(StringComparer.Ordinal);
+                foreach (var (pledge, at) in times) known[pledge] = at;
+            }
         return union;
     }
 
@@ -526,8 +618,8 @@ public sealed class TotalsProjector(
             (campaign.Shards > 1 || known is null || known.FundPools.GetValueOrDefault(f.Id, f.Pool.Fen) - known.Used(f.Id) > 0)
             && pledges.Any(p => p.DonorHash is not null && f.Covers(p.ProjectId, p.AcceptedAt)));
 
-    private Task<(TotalsState State, ETag? ETag)> ReadTotalsAsync(string partition, CancellationToken ct) =>
-        TotalsState.ReadAsync(_ledger, pipelines.GetPipeline(StoragePipelines.Storage), partition, ct);
+    private Task<(TotalsState State, ETag? ETag)> ReadTotalsAsync(string partition, int lane, CancellationToken ct) =>
+        TotalsState.ReadAsync(_ledger, pipelines.GetPipeline(StoragePipelines.Storage), partition, ct, lane);
 
     /// <summary>Point reads, in parallel: the cheapest read there is (a filter query may scan the partition).</summary>
     private async Task<Dictionary<string, TableEntity>> ReadRowsAsync(string partition, IEnumerable<string> rowKeys, CancellationToken ct)

@@ -41,7 +41,8 @@ public sealed class TotalsState
     public long Used(string fundId) => FundUsed.GetValueOrDefault(fundId);
     public long Released(string fundId) => FundReleased.GetValueOrDefault(fundId);
 
-    /// <summary>A sharded campaign's totals: the sum of its shards' (a donor is in one shard only, so donors add up too).
+    /// <summary>A sharded campaign's totals: the sum of its shards' lanes' (a donor is in one shard only and is added by one
+    /// step, of one lane, so donors add up too).
     /// One state is itself; pools come from a one-shard campaign's row only.</summary>
     public static TotalsState Sum(IReadOnlyList<TotalsState> shards)
     {
@@ -62,18 +63,18 @@ public sealed class TotalsState
         }
     }
 
-    /// <summary>A partition's totals row (the campaign's, or one shard's: <see cref="ShardLayout.Partition"/>); a new state
-    /// without an ETag when there is none yet.</summary>
-    public static async Task<(TotalsState State, ETag? ETag)> ReadAsync(TableClient ledger, ResiliencePipeline pipeline, string partition, CancellationToken ct) =>
+    /// <summary>A partition's totals row (the campaign's, or one shard's: <see cref="ShardLayout.Partition"/>; in a sharded
+    /// campaign, one lane's: <see cref="ShardLayout.Lanes"/>); a new state without an ETag when there is none yet.</summary>
+    public static async Task<(TotalsState State, ETag? ETag)> ReadAsync(TableClient ledger, ResiliencePipeline pipeline, string partition, CancellationToken ct, int lane = 0) =>
         FromRow(await pipeline.ExecuteAsync(async t =>
-            (await ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.State, cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct));
+            (await ledger.GetEntityIfExistsAsync<TableEntity>(partition, LedgerKeys.StateOf(lane), cancellationToken: t)) is { HasValue: true } r ? r.Value : null, ct));
 
     /// <summary>Writes the row under the ETag it was read with (added when it had none), so a write in between makes this fail.</summary>
-    public async Task WriteAsync(TableClient ledger, ResiliencePipeline pipeline, string partition, ETag? readWith, CancellationToken ct) =>
+    public async Task WriteAsync(TableClient ledger, ResiliencePipeline pipeline, string partition, ETag? readWith, CancellationToken ct, int lane = 0) =>
         await pipeline.ExecuteAsync(async t =>
         {
-            if (readWith is { } e) await ledger.UpdateEntityAsync(ToRow(partition), e, TableUpdateMode.Replace, t);
-            else await ledger.AddEntityAsync(ToRow(partition), t);
+            if (readWith is { } e) await ledger.UpdateEntityAsync(ToRow(partition, lane), e, TableUpdateMode.Replace, t);
+            else await ledger.AddEntityAsync(ToRow(partition, lane), t);
         }, ct);
 
     public static (TotalsState State, ETag? ETag) FromRow(TableEntity? row) =>
@@ -85,7 +86,8 @@ public sealed class TotalsState
         JsonSerializer.Deserialize<TotalsState>(JsonSerializer.Serialize(this, GivingDayJson.Options), GivingDayJson.Options)!;
 
     /// <param name="partition">The campaign's, or one of its shards' (<see cref="ShardLayout.Partition"/>).</param>
-    public TableEntity ToRow(string partition) => new(partition, LedgerKeys.State)
+    /// <param name="lane">Which of the shard's totals rows (<see cref="ShardLayout.Lanes"/>).</param>
+    public TableEntity ToRow(string partition, int lane = 0) => new(partition, LedgerKeys.StateOf(lane))
     {
         ["Totals"] = JsonSerializer.Serialize(this, GivingDayJson.Options),
     };

@@ -166,6 +166,55 @@ public class CountingTests
     }
 
     [Fact]
+    public async Task A_donor_row_another_instance_wrote_costs_a_read_of_that_row_and_many_cost_one_read_of_the_step()
+    {
+        var prefix = Azurite.UniquePrefix();
+        var reads = new StrongBox<int>();
+        var commits = new StrongBox<int>();
+        await using var a = await AppInstance.StartAsync(prefix, listeners: false);
+        await using var b = await AppInstance.StartAsync(prefix, listeners: false, services: s =>
+        {
+            s.AddSingleton(Chaos.Counting(StoragePipelines.Storage, reads));
+            s.AddSingleton(Chaos.Counting(StoragePipelines.CountCommit, commits));
+        });
+        var campaignId = TestCampaigns.NewId();
+        // No fund: no velocity rows, so nothing tells counting beforehand which donors gave before.
+        (await a.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        var sent = Enumerable.Range(0, 12).Select(i => new Sent(Projects[i % 3], 1000 + i, $"1370000{i:0000}")).ToList();
+        await PostAllAsync(a, campaignId, sent);
+        foreach (var m in await DrainAsync(a.Get<StorageAccount>(), sent.Count)) await a.Get<TotalsProjector>().CountAsync(m, default);
+        await b.Get<GivingDay.Campaigns.CampaignStore>().GetAsync(campaignId, default);
+
+        async Task<int> CountOnBAsync(List<Sent> gifts)
+        {
+            await PostAllAsync(a, campaignId, gifts);
+            var messages = await DrainAsync(a.Get<StorageAccount>(), gifts.Count);
+            reads.Value = 0; commits.Value = 0;
+            // All in one message (as the re-drive queues pledges: without their markers, so their rows are read to find
+            // them), so that they are one step whatever batches intake made.
+            Assert.Equal(gifts.Count, await b.Get<TotalsProjector>().CountAsync(new PledgeBatchMessage(campaignId, messages.SelectMany(m => m.Pledges).ToList()), default));
+            sent.AddRange(gifts);
+            return messages.Count;
+        }
+
+        // One donor of ten gave before, counted by the other instance: the commit fails on that donor's row, and only that
+        // row is read again (besides the pledge rows and their markers, and the totals row this instance has not seen),
+        // not every donor, marker and the totals of the step.
+        var markers = await CountOnBAsync([new Sent("zaochan", 500, "13700000000"), .. Enumerable.Range(0, 9).Select(i => new Sent(Projects[i % 3], 600, $"1360000{i:0000}"))]);
+        Assert.InRange(reads.Value, 10 + markers + 2, 10 + markers + 3);
+        Assert.Equal(2, commits.Value);
+
+        // Six of ten gave before: the second failed donor row makes the next try read all the step's donors, so the step
+        // commits on its third try, not its seventh.
+        _ = await CountOnBAsync([.. Enumerable.Range(1, 6).Select(i => new Sent("weixinyuan", 700, $"1370000{i:0000}")), .. Enumerable.Range(0, 4).Select(i => new Sent("songwanjia", 800, $"1350000{i:0000}"))]);
+        Assert.Equal(3, commits.Value);
+
+        AssertTotalsMatch(await AppInstance.EventuallyAsync(() => a.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard"),
+            board => board.GetProperty("totals").GetProperty("pledges").GetInt64() == sent.Count, what: "all counted"), sent);
+        Assert.Equal(0, await MarkedPledgesLeftAsync(a.Get<StorageAccount>(), campaignId));
+    }
+
+    [Fact]
     public async Task Pledges_stored_with_a_marker_each_before_markers_were_per_batch_are_counted_once()
     {
         // As the ledger was before: a marker per pledge, named by the pledge id, and pledge rows without "Marker".

@@ -84,6 +84,60 @@ public class ShardingTests
     }
 
     [Fact]
+    public async Task Two_instances_counting_one_shard_settle_on_lanes_of_their_own_and_readers_add_the_lanes_up()
+    {
+        var prefix = Azurite.UniquePrefix();
+        await using var a = await AppInstance.StartAsync(prefix, listeners: false);
+        await using var b = await AppInstance.StartAsync(prefix, listeners: false);
+        var campaign = TestCampaigns.NewId();
+        (await a.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 1_000_000, "1", perDonorCap: 3_000)], shards: 2))).EnsureSuccessStatusCode();
+        // Donors of shard 0 only, so every message is that shard's; the last three rounds' donors gave in an earlier round,
+        // counted by the other instance (their rows are shared by the lanes).
+        var identity = a.Get<DonorIdentity>();
+        var donors = Enumerable.Range(0, 400).Select(i => $"1380000{i:0000}")
+            .Where(c => ShardLayout.ShardOf(new Pledge("x", campaign, "zaochan", new(100), identity.ContactHash(c), null, null, "online", default, ""), 2) == 0)
+            .Take(25).ToList();
+        var sent = new List<Sent>();
+        // The instances take turns counting the shard: the second meets the first's row, then the first meets the second's.
+        // The one that loses the row moves to another lane; after that neither loses again, so no third lane appears.
+        for (var round = 0; round < 8; round++)
+        {
+            var gifts = Enumerable.Range(0, 5).Select(i => new Sent(Projects[(i + round) % 3], 2000 + 100 * round, donors[(round * 5 + i) % donors.Count])).ToList();
+            await PostAllAsync(a, campaign, gifts);
+            var messages = await DrainAsync(a.Get<StorageAccount>(), gifts.Count);
+            Assert.All(messages, m => Assert.Equal(0, m.Shard));
+            foreach (var m in messages)
+                Assert.Equal(m.Pledges.Count, await (round % 2 == 0 ? a : b).Get<TotalsProjector>().CountAsync(m, default));
+            sent.AddRange(gifts);
+        }
+
+        var ledger = a.Get<StorageAccount>().Table(StorageNames.LedgerTable);
+        var lanes = new List<TableEntity>();
+        await foreach (var row in ledger.QueryAsync<TableEntity>(r => r.PartitionKey == campaign && r.RowKey.CompareTo("state") >= 0 && r.RowKey.CompareTo("state}") < 0))
+            lanes.Add(row);
+        Assert.Equal(2, lanes.Count);
+        Assert.Contains(lanes, r => r.RowKey == "state");
+        var other = Assert.Single(lanes, r => r.RowKey != "state").RowKey;
+        Assert.Matches(@"^state\|[1-3]$", other);
+        var states = lanes.Select(r => TotalsState.FromRow(r).State).ToList();
+        // Both lanes counted, and each matched only from its own allotment in the fund row.
+        Assert.All(states, s => Assert.True(s.Totals.Pledges > 0));
+        var (funds, _) = await a.Get<FundAllotments>().ReadAsync(campaign, default);
+        Assert.True(states[lanes.FindIndex(r => r.RowKey == "state")].Used("aixin") <= funds["aixin"].AllottedTo("0"));
+        Assert.True(states[lanes.FindIndex(r => r.RowKey == other)].Used("aixin") <= funds["aixin"].AllottedTo("0." + other[^1]));
+        Assert.True(funds["aixin"].AllottedTo("0." + other[^1]) > 0);
+
+        // Readers add the lanes up: exact totals, donors counted once though their gifts were counted in both lanes.
+        var board = await a.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard");
+        AssertTotalsMatch(board, sent);
+        var rows = await PledgeRowsAsync(a.Get<StorageAccount>(), campaign);
+        Assert.Equal(rows.Sum(r => r.Matched), board.GetProperty("totals").GetProperty("matched").GetInt64());
+        Assert.Equal(states.Sum(s => s.Totals.Matched), rows.Sum(r => r.Matched));
+        Assert.All(rows.GroupBy(r => r.DonorHash), d => Assert.True(d.Sum(r => r.Matched) <= 3_000));
+        Assert.Equal(0, await MarkedPledgesLeftAsync(a.Get<StorageAccount>(), campaign));
+    }
+
+    [Fact]
     public async Task A_pool_is_lowered_to_what_the_shards_matched_after_taking_back_what_they_hold_unused()
     {
         await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix());
