@@ -162,14 +162,16 @@ if (options.TryGetValue("counters", out var countersCommand))
 // Wait until every accepted pledge is counted (as the leaderboard shows it), noting when counting was first and last
 // seen to move (the drain rate, with --counters).
 JsonElement board;
-(double At, long Counted)? firstMove = null, lastMove = null;
+(double At, long Counted, (long Busy, long All)? Cpu)? firstMove = null, lastMove = null, before = null;
 long seen = -1;
 while (true)
 {
     board = await http.GetFromJsonAsync<JsonElement>($"/api/campaigns/{campaign}/leaderboard");
     var now = board.GetProperty("totals").GetProperty("pledges").GetInt64();
-    if (seen >= 0 && now > seen) { firstMove ??= (clock.Elapsed.TotalSeconds, seen); lastMove = (clock.Elapsed.TotalSeconds, now); }
+    var looked = (At: clock.Elapsed.TotalSeconds, Counted: now, Cpu: MachineCpu());
+    if (seen >= 0 && now > seen) { firstMove ??= before; lastMove = looked; }
     seen = now;
+    before = looked;
     if (now >= accepted.Count || clock.Elapsed > TimeSpan.FromSeconds(seconds) + TimeSpan.FromMinutes(5)) break;
     await Task.Delay(100);
 }
@@ -202,7 +204,9 @@ Console.WriteLine($"accepted            {accepted.Count} pledges in {intakeSecon
 Console.WriteLine($"counted end to end  {countedPerSecond:0} pledges/s (the last counted {countedSeconds - intakeSeconds:0.0} s after intake stopped)");
 if (countersCommand is not null && firstMove is { } first && lastMove is { } last && last.At > first.At)
     Console.WriteLine($"counted (drain)     {(last.Counted - first.Counted) / (last.At - first.At):0} pledges/s: {last.Counted - first.Counted} of a backlog of {accepted.Count} "
-        + $"in {last.At - first.At:0.0} s, from the first to the last counted seen (counting instances started after intake)");
+        + $"in {last.At - first.At:0.0} s, from the first to the last counted seen (counting instances started after intake)"
+        + (first.Cpu is { } c0 && last.Cpu is { } c1 && c1.All > c0.All
+            ? $"; the machine's CPU {100.0 * (c1.Busy - c0.Busy) / (c1.All - c0.All):0}% busy meanwhile ({Environment.ProcessorCount} cores, every process)" : ""));
 Console.WriteLine($"intake latency      p50 {P(latencies, 50):0} ms, p99 {P(latencies, 99):0} ms");
 Console.WriteLine($"pledge -> counted   p50 {P(visibleSorted, 50):0} ms, p99 {P(visibleSorted, 99):0} ms (server clock, sample of {visibleSorted.Count}; the leaderboard shows it at most 0.5 s later)");
 if (visibleAt.Count > 0)
@@ -258,4 +262,16 @@ static Dictionary<string, string> Args(string[] args)
     for (var i = 0; i < args.Length; i++)
         if (args[i].StartsWith("--")) d[args[i][2..]] = i + 1 < args.Length && !args[i + 1].StartsWith("--") ? args[++i] : "true";
     return d;
+}
+
+// The whole machine's CPU time so far (Linux /proc/stat, in ticks): busy (all but idle and iowait) and all; null elsewhere.
+static (long Busy, long All)? MachineCpu()
+{
+    try
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+        var all = fields.Take(8).Sum();
+        return (all - fields[3] - fields[4], all);
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { return null; }
 }
