@@ -44,11 +44,11 @@ public sealed class FundShares
 }
 
 /// <summary>The matching pools of a sharded campaign, so that no pool is overdrawn across shards. The fund row (<c>funds</c>,
-/// in the campaign's own partition) holds each pool and each shard's allotment and returns, replaced under its ETag. A shard
-/// matches only from its allotment (allotted − used − released, where used and released are in its totals row, committed
-/// with its counting); when a step needs more it draws a grant (half the free money shared by the shards, at least what it
-/// lacks); when the free money is not enough it reclaims what the other shards hold unused (released in their totals rows
-/// under their ETags, then returned in the fund row). So the sum of what shards match is at most the sum of allotments,
+/// in the campaign's own partition) holds each pool and each holder's (a shard's lane's) allotment and returns, replaced under
+/// its ETag. A holder matches only from its allotment (allotted − used − released, where used and released are in its totals
+/// row, committed with its counting); when a step needs more it draws a grant (the free money ÷ 2·shards, at least what it
+/// lacks); when the free money is not enough it reclaims what the other holders hold unused (released in their totals rows
+/// under their ETags, then returned in the fund row). So the sum of what holders match is at most the sum of allotments,
 /// which is at most the pool. Grants carry headroom (a share of the free money) only while a quarter of the pool or more is
 /// free; below that a shard draws exactly what its step lacks, so the last fen goes to whoever asks for it
 /// (docs/storage.md, "Past one partition").</summary>
@@ -102,7 +102,7 @@ public sealed class FundAllotments(StorageAccount account, ResiliencePipelinePro
                         var headroom = shares.Free >= shares.Pool / 4 ? shares.Free / (2L * campaign.Shards) : 0;
                         var grant = Math.Min(shares.Free, lacking + headroom);
                         if (grant > 0) { shares.Allotted[holder] = shares.AllottedTo(holder) + grant; shares.Drained = false; changed = true; }
-                        // Short, and other shards may hold unused money: worth a reclaim.
+                        // Short, and other holders may hold unused money: worth a reclaim.
                         if (grant < lacking && !shares.Drained) stillShort = true;
                     }
                     allotted[fundId] = shares.AllottedTo(holder);

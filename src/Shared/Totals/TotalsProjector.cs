@@ -33,10 +33,11 @@ public sealed class TotalsProjector(
     // The velocity rule's activity: each donor's acceptances before a step's pledges, read (or confirmed) only while a fund
     // could still match (NeedsActivity).
     private readonly ActivityRows _activity = new(account.Table(StorageNames.ActivityTable), pipelines.GetPipeline(StoragePipelines.Storage));
-    // Every step of a shard (a one-shard campaign: of the campaign) replaces its totals row under ETag, so steps of one
-    // shard can only commit one at a time. Inside the instance, messages of a shard take turns, and whoever has the turn
-    // counts every message waiting for it in the same steps: fewer, fuller transactions, and no lost races between steps
-    // of one instance. Instances still race each other, and the ETags settle that.
+    // Every step of a shard (a one-shard campaign: of the campaign) replaces a totals row of it under ETag (its lane's,
+    // in a sharded campaign), so steps writing one row commit one at a time. Inside the instance, messages of a shard take
+    // turns, and whoever has the turn counts every message waiting for it in the same steps: fewer, fuller transactions,
+    // and no lost races between steps of one instance. Instances writing the same row still race each other, the ETags
+    // settle that, and the loser moves to another lane.
     // Keyed by partition: each shard of a campaign is counted on its own (ShardLayout).
     private readonly ConcurrentDictionary<string, CampaignCounting> _campaigns = new();
     // What a matching fund could give with no pool limit (a sharded campaign's step first asks this, then draws what it lacks).
@@ -215,7 +216,8 @@ public sealed class TotalsProjector(
         var pledgeList = batch.Pledges.ToList();
         var early = NeedsActivity(campaign, counting.Seen, pledgeList)
             ? new ActivityRead(pledgeList.Select(p => p.Id).ToHashSet(StringComparer.Ordinal),
-                _activity.ReadAsync(shard.Partition, pledgeList, batch.CreatedActivity ?? new Dictionary<string, string>(), ct))
+                // Not this call's token: the read may serve a turn that another call holds (the storage pipeline bounds it).
+                _activity.ReadAsync(shard.Partition, pledgeList, batch.CreatedActivity ?? new Dictionary<string, string>(), CancellationToken.None))
             : null;
         var mine = new Waiting(batch, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously), early);
         counting.Waiting.Enqueue(mine);
@@ -277,7 +279,7 @@ public sealed class TotalsProjector(
                 {
                     // Another processor committed first (totals ETag, a marker already gone, a donor row), or this
                     // instance's view was stale: read again and recompute. Another instance counting other pledges of
-                    // the campaign only makes the totals row stale: that alone is read again first.
+                    // the shard on the same lane only makes the totals row stale: that alone is read again first.
                     // A reply that names the totals row is believed every time (two instances counting one campaign lose
                     // that race often, and a read of everything each time would be the cost of it); so is one that names a
                     // donor's row or a marker (a donor the other instance met first, a redelivered message): that row alone
@@ -308,7 +310,7 @@ public sealed class TotalsProjector(
                     // In a sharded campaign a lost totals row means another writer (an instance counting the same shard)
                     // writes this lane: move to another one, so that the two stop racing for one row. Donors, markers and
                     // pools stay exact whatever lane counts them (docs/storage.md, "Lanes").
-                    if (doubt == Doubt.Totals && ShardLayout.LanesOf(shard.Campaign.Shards) is var lanes and > 1)
+                    if (e is LostRace { Row: FailedRow.Totals } && ShardLayout.LanesOf(shard.Campaign.Shards) is var lanes and > 1)
                     {
                         counting.Lane = (counting.Lane + 1 + Random.Shared.Next(lanes - 1)) % lanes;
                         counting.Allotted = null;
@@ -560,7 +562,8 @@ public sealed class TotalsProjector(
 
         // The next step's velocity read goes out with this commit, one round trip earlier than after it. What it could
         // miss is a pledge accepted before the next step's own but committed by intake only now; intake commits within
-        // milliseconds of accepting, and a message is counted well after, so a later read would miss it just the same.
+        // milliseconds of accepting, and a message is received after that (its pledges' activity is read from then on, see
+        // CountAsync), so a later read would miss it just the same.
         // Messages that arrived while this step was read and worked out join the turn here, so that they are in that read.
         turn.TakeWaiting();
         var next = Pack(turn.Pending.Where(p => !stepPledges.Contains(p.Id)), markers) is { Count: > 0 } following ? following : null;
@@ -579,7 +582,7 @@ public sealed class TotalsProjector(
         {
             var failed = (commitFailed as TableTransactionFailedException)?.FailedTransactionActionIndex;
             throw new LostRace(commitFailed, failed is null ? FailedRow.Unknown : failed == TotalsAction ? FailedRow.Totals : FailedRow.Other,
-                failed is { } at && at < actions.Count ? actions[at].Entity.RowKey : null);
+                failed is { } at && at >= 0 && at < actions.Count ? actions[at].Entity.RowKey : null);
         }
 
         // The commit's replies carry the new ETags: the next step starts from them without reading.

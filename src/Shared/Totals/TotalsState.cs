@@ -19,8 +19,9 @@ public sealed class Figures
 
 public sealed record RecentGift(string ProjectId, long Amount, string? Name, string? Message, DateTimeOffset AcceptedAt);
 
-/// <summary>The live totals of one campaign: the ledger row "state". Every counting step replaces it under
-/// its ETag, so counting steps of a campaign are serialised and the figures are the sum of counted pledges.
+/// <summary>The live totals of one campaign (the ledger row "state"), or of one lane of a shard of a sharded campaign (its
+/// "state" rows, <see cref="ShardLayout.Lanes"/>). Every counting step replaces one under its ETag, so counting steps
+/// writing it are serialised and the figures are the sum of counted pledges.
 /// It also holds each fund's pool (written by the organiser's PUT under the same ETag), so a pool can never be
 /// lowered below what a concurrent counting step has just matched.</summary>
 public sealed class TotalsState
@@ -33,7 +34,7 @@ public sealed class TotalsState
     /// <summary>A one-shard campaign's pools. A sharded campaign keeps its pools in the fund row (<see cref="FundAllotments"/>)
     /// and this stays empty in its shards' rows.</summary>
     public Dictionary<string, long> FundPools { get; set; } = new();
-    /// <summary>A shard's allotment it gave back (<see cref="FundAllotments"/>): no longer its to match.</summary>
+    /// <summary>A shard lane's allotment it gave back (<see cref="FundAllotments"/>): no longer its to match.</summary>
     public Dictionary<string, long> FundReleased { get; set; } = new();
     public List<RecentGift> Recent { get; set; } = [];
 
