@@ -119,8 +119,8 @@ public sealed class TotalsProjector(
 
     /// <summary>One turn of a shard in this instance: the messages it has taken, the pledges still to count (in
     /// acceptance order), their markers and the velocity rows their intake created. A turn takes the messages waiting
-    /// when it starts, and, while it is young, those that arrive as it commits: they go into its next step, whose reads
-    /// then go out with that commit, so a shard under load counts at one round trip a step. Each message is done as soon
+    /// when it starts, and, while it is young, those that arrive as it commits: they go into its next step, whose velocity
+    /// reads were made as they arrived, so a shard under load counts at one round trip a step. Each message is done as soon
     /// as all its pledges are, not when the turn ends.</summary>
     private sealed class Turn(ConcurrentQueue<Waiting> waiting, TimeProvider clock)
     {
@@ -211,8 +211,10 @@ public sealed class TotalsProjector(
             throw new InvalidOperationException($"campaign {batch.CampaignId} has {campaign.Shards} shard(s), not a shard {batch.Shard}");
         var shard = new Shard(campaign, batch.Shard, ShardLayout.Partition(campaign.Id, batch.Shard));
         var counting = _campaigns.GetOrAdd(shard.Partition, _ => new CampaignCounting());
-        // The velocity activity of its pledges is read now, while the message waits for the shard's turn: a turn's first
-        // step then finds it read (later steps find theirs read with the commit before them).
+        // The velocity activity of its pledges is read now, while the message waits for the shard's turn, so a step finds it
+        // read. What the read could miss is a pledge of the same donor accepted before these but committed by intake only
+        // after this message was sent; intake commits within milliseconds of accepting, so a read at the step would miss it
+        // just the same.
         var pledgeList = batch.Pledges.ToList();
         var early = NeedsActivity(campaign, counting.Seen, pledgeList)
             ? new ActivityRead(pledgeList.Select(p => p.Id).ToHashSet(StringComparer.Ordinal),
@@ -324,7 +326,8 @@ public sealed class TotalsProjector(
                 }
             }, ct);
             turn.Resolve(step.Pledges, step.Counted);
-            activity.Value = step.Next;
+            // The next step's pledges were read as their messages arrived.
+            activity.Value = null;
             // After a step that committed, the rest are most likely uncounted too and the view is current.
             if (step.Counted.Count > 0) doubt = Doubt.None;
             turn.DonorRowsLost = 0;
@@ -347,9 +350,8 @@ public sealed class TotalsProjector(
         public string? RowKey => rowKey;
     }
 
-    /// <summary>Pledges: the step's, settled (counted here or before). Counted: those it counted. Next: the velocity activity
-    /// of the next step's pledges, read while this step committed (one round trip less per step).</summary>
-    private sealed record StepResult(IReadOnlyCollection<string> Pledges, IReadOnlyList<string> Counted, ActivityRead? Next = null);
+    /// <summary>Pledges: the step's, settled (counted here or before). Counted: those it counted.</summary>
+    private sealed record StepResult(IReadOnlyCollection<string> Pledges, IReadOnlyList<string> Counted);
 
     private sealed record DonorRead(HashSet<string> Hashes, Task<Dictionary<string, DonorRow>?> Rows);
 
@@ -377,8 +379,7 @@ public sealed class TotalsProjector(
         return pledges;
     }
 
-    /// <param name="activityRead">The velocity activity read for these pledges already (prefetched while the last step committed, or read
-    /// by a try of this step that lost a race); set to this step's.</param>
+    /// <param name="activityRead">The velocity activity read by a try of this step that lost a race; set to this step's.</param>
     private async Task<StepResult> CountStepAsync(Shard shard, CampaignCounting counting, Turn turn, Doubt doubt,
         StrongBox<ActivityRead?> activityRead, CancellationToken ct)
     {
@@ -415,10 +416,9 @@ public sealed class TotalsProjector(
             .ToHashSet(StringComparer.Ordinal);
         var donorsTask = reread.Count > 0 ? ReadDonorsAsync(partition, reread, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
         var needsActivity = NeedsActivity(campaign, cached?.State, pledges);
-        // What was read before (prefetched with the last commit, or by a try of this step that lost a race) is used for the
-        // pledges it was read for; the others (messages that joined since) are read now. Each read is complete for its own
-        // pledges' windows, so their union is for all of them.
-        // So are the reads of each message's pledges made as it arrived.
+        // What was read before (as each message arrived, or by a try of this step that lost a race) is used for the pledges it
+        // was read for; the others (a message that arrived while no fund seemed able to match) are read now. Each read is
+        // complete for its own pledges' windows, so their union is for all of them.
         var reads = !needsActivity ? [] : turn.EarlyReads.Prepend(activityRead.Value).OfType<ActivityRead>()
             .Where(r => r.Activity is { IsFaulted: false, IsCanceled: false } && pledges.Any(p => r.PledgeIds.Contains(p.Id))).ToList();
         var unread = pledges.Where(p => !reads.Any(r => r.PledgeIds.Contains(p.Id))).ToList();
@@ -560,16 +560,10 @@ public sealed class TotalsProjector(
             ? new(TableTransactionActionType.UpdateReplace, state.ToRow(partition, counting.Lane), e)
             : new(TableTransactionActionType.Add, state.ToRow(partition, counting.Lane));
 
-        // The next step's velocity read goes out with this commit, one round trip earlier than after it. What it could
-        // miss is a pledge accepted before the next step's own but committed by intake only now; intake commits within
-        // milliseconds of accepting, and a message is received after that (its pledges' activity is read from then on, see
-        // CountAsync), so a later read would miss it just the same.
+        // The next step's reads of donors who gave before go out with this commit, one round trip earlier than after it.
         // Messages that arrived while this step was read and worked out join the turn here, so that they are in that read.
         turn.TakeWaiting();
         var next = Pack(turn.Pending.Where(p => !stepPledges.Contains(p.Id)), markers) is { Count: > 0 } following ? following : null;
-        var toPrefetch = next?.Where(p => !turn.EarlyReads.Any(r => r.PledgeIds.Contains(p.Id))).ToList();
-        var prefetch = toPrefetch is { Count: > 0 } && NeedsActivity(campaign, state, next!)
-            ? new ActivityRead(toPrefetch.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), _activity.ReadAsync(partition, toPrefetch, created, ct)) : null;
         var donorsAhead = next?.Where(p => turn.GaveBefore(p, campaign) && !stepDonors.Contains(p.DonorHash!)).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
         turn.DonorsAhead = donorsAhead is { Count: > 0 } ? new DonorRead(donorsAhead, ReadDonorsAsync(partition, donorsAhead, ct)) : null;
         IReadOnlyList<Response> replies;
@@ -594,7 +588,7 @@ public sealed class TotalsProjector(
         foreach (var m in markerActions)
             if (m.Left.Count == 0) markers.Gone(m.Id);
             else markers.Markers[m.Id] = ETagOf(replies, m.Index) is { } markerNow ? new TurnMarkers.Known(markerNow, m.Left) : null;
-        return new StepResult(stepPledges, uncounted.Select(p => p.Id).ToList(), prefetch);
+        return new StepResult(stepPledges, uncounted.Select(p => p.Id).ToList());
     }
 
     private static async Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> UnionAsync(

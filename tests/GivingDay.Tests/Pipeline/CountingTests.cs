@@ -57,11 +57,7 @@ public class CountingTests
     {
         var reads = new StrongBox<int>();
         var commits = new StrongBox<int>();
-        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false, services: s =>
-        {
-            s.AddSingleton(Chaos.Counting(StoragePipelines.Storage, reads));
-            s.AddSingleton(Chaos.Counting(StoragePipelines.CountCommit, commits));
-        });
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false, services: CountCalls(reads, commits));
         var campaignId = TestCampaigns.NewId();
         (await app.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();
         // 66 pledges, each from a donor giving for the first time.
@@ -172,11 +168,7 @@ public class CountingTests
         var reads = new StrongBox<int>();
         var commits = new StrongBox<int>();
         await using var a = await AppInstance.StartAsync(prefix, listeners: false);
-        await using var b = await AppInstance.StartAsync(prefix, listeners: false, services: s =>
-        {
-            s.AddSingleton(Chaos.Counting(StoragePipelines.Storage, reads));
-            s.AddSingleton(Chaos.Counting(StoragePipelines.CountCommit, commits));
-        });
+        await using var b = await AppInstance.StartAsync(prefix, listeners: false, services: CountCalls(reads, commits));
         var campaignId = TestCampaigns.NewId();
         // No fund: no velocity rows, so nothing tells counting beforehand which donors gave before.
         (await a.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();

@@ -102,6 +102,13 @@ public static class PipelineTestKit
     public static long Donors(IEnumerable<Sent> sent) =>
         sent.Where(s => s.Contact is not null).Select(s => s.Contact).Distinct().Count() + sent.Count(s => s.Contact is null);
 
+    /// <summary>An instance's services that count its storage reads (the storage pipeline's calls) and its counting commits.</summary>
+    public static Action<IServiceCollection> CountCalls(System.Runtime.CompilerServices.StrongBox<int> reads, System.Runtime.CompilerServices.StrongBox<int> commits) => s =>
+    {
+        s.AddSingleton(Chaos.Counting(StoragePipelines.Storage, reads));
+        s.AddSingleton(Chaos.Counting(StoragePipelines.CountCommit, commits));
+    };
+
     /// <summary>Three processors with injected faults (before calls, and lost answers after commits) take every
     /// message three times, at once; a failed delivery comes back, as the queue would redeliver it. Returns how
     /// many pledges the calls said they counted.</summary>
