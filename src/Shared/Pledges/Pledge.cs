@@ -159,8 +159,36 @@ public static class PledgeRows
 /// into the counting step.
 /// <paramref name="Shard"/>: the counting shard the pledges are stored in (<see cref="ShardLayout"/>).
 /// <paramref name="CreatedActivity"/>: pledge id → ETag of the velocity activity row that pledge created, for the pledges that
-/// did (<see cref="ActivityRows"/>): counting confirms those rows instead of reading them. Absent: counting reads.</summary>
+/// did (<see cref="ActivityRows"/>): counting confirms those rows instead of reading them. Absent: counting reads.
+/// <paramref name="Parts"/>: a sharded campaign's flush in one message: the pledges listed part by part, each part one shard's
+/// (its shard, its marker, how many pledges); <paramref name="Marker"/> and <paramref name="Shard"/> are then unused. So a
+/// campaign's messages keep the size of its flushes whatever its shard count, instead of one small message per shard.</summary>
 public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge> Pledges, MarkerRef? Marker = null, string? TraceParent = null, int Shard = 0,
-    IReadOnlyDictionary<string, string>? CreatedActivity = null);
+    IReadOnlyDictionary<string, string>? CreatedActivity = null, IReadOnlyList<ShardPart>? Parts = null)
+{
+    /// <summary>The message as one message per shard: its parts, or itself when it has none.</summary>
+    public IReadOnlyList<PledgeBatchMessage> ByShard()
+    {
+        if (Parts is not { Count: > 0 }) return [this];
+        if (Parts.Sum(p => p.Count) != Pledges.Count || Parts.Any(p => p.Count < 0))
+            throw new InvalidOperationException($"a message of campaign {CampaignId} lists {Pledges.Count} pledges in parts of {string.Join("+", Parts.Select(p => p.Count))}");
+        var messages = new List<PledgeBatchMessage>(Parts.Count);
+        var at = 0;
+        foreach (var part in Parts)
+        {
+            var pledges = Pledges.Skip(at).Take(part.Count).ToList();
+            at += part.Count;
+            // The message's map covers all its pledges, so each part's share of it covers that part's (empty: none created one).
+            var ids = pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+            var created = CreatedActivity?.Where(c => ids.Contains(c.Key)).ToDictionary(StringComparer.Ordinal);
+            messages.Add(new PledgeBatchMessage(CampaignId, pledges, part.Marker, TraceParent, part.Shard, created));
+        }
+        return messages;
+    }
+}
+
+/// <summary>One shard's pledges in a <see cref="PledgeBatchMessage"/>: the next <paramref name="Count"/> pledges of its list,
+/// stored in <paramref name="Shard"/> under <paramref name="Marker"/> (null: queued again without one, counting reads).</summary>
+public sealed record ShardPart(int Shard, MarkerRef? Marker, int Count);
 
 public sealed record MarkerRef(string Id, string ETag);

@@ -121,14 +121,25 @@ public sealed class PledgeIntake : IAsyncDisposable
         }
         if (campaign.Shards == 1)
         {
-            await StoreShardAsync(campaignId, 0, items, ct);
+            var stored = await StoreShardAsync(campaignId, 0, items, ct);
+            await EnqueueAsync(campaignId, stored.Parts, stored.Created, ct);
             return;
         }
-        // Each shard's pledges in a transaction of their own, at once.
+        // Each shard's pledges in a transaction of their own, at once; then one message for the flush, in parts by shard.
         var unclaimed = await ClaimKeysAsync(campaign, items, ct);
-        await Task.WhenAll(unclaimed.GroupBy(i => ShardLayout.ShardOf(i.Pledge, campaign.Shards))
-            .Select(shard => StoreShardAsync(campaignId, shard.Key, shard.ToList(), ct)));
+        var storing = unclaimed.GroupBy(i => ShardLayout.ShardOf(i.Pledge, campaign.Shards))
+            .Select(shard => StoreShardAsync(campaignId, shard.Key, shard.ToList(), ct)).ToList();
+        try { await Task.WhenAll(storing); }
+        finally
+        {
+            // A shard whose store failed fails its own pledges (FlushLoop); the others' are stored and answered: queue them still.
+            var stored = storing.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToList();
+            await EnqueueAsync(campaignId, stored.SelectMany(s => s.Parts).ToList(), stored.SelectMany(s => s.Created).ToDictionary(StringComparer.Ordinal), ct);
+        }
     }
+
+    /// <summary>Pledges stored in one shard under one marker (null: stored before, queued again without it).</summary>
+    private sealed record StoredPart(int Shard, List<Pledge> Pledges, MarkerRef? Marker);
 
     /// <summary>Claims the Idempotency-Keys of a sharded campaign's keyed pledges (a create-only row per key, in the shard its
     /// pledge id gives, one transaction per shard). A key claimed before by the same body goes on to be stored (the pledge
@@ -187,8 +198,9 @@ public sealed class PledgeIntake : IAsyncDisposable
         return taken;
     }
 
-    /// <summary>Stores one shard's pledges of a flush (a one-shard campaign's: all of them) and queues them.</summary>
-    private async Task StoreShardAsync(string campaignId, int shard, List<Pending> items, CancellationToken ct)
+    /// <summary>Stores one shard's pledges of a flush (a one-shard campaign's: all of them); returns what to queue: the parts
+    /// stored, and the ETags of the velocity rows they created.</summary>
+    private async Task<(List<StoredPart> Parts, Dictionary<string, string> Created)> StoreShardAsync(string campaignId, int shard, List<Pending> items, CancellationToken ct)
     {
         var partition = ShardLayout.Partition(campaignId, shard);
         var created = await RecordActivityAsync(partition, items, ct);
@@ -224,8 +236,9 @@ public sealed class PledgeIntake : IAsyncDisposable
             remaining = remaining.Where(i => i != conflicting).ToList();
         }
 
-        foreach (var (pledges, marker) in committed) await EnqueueAsync(campaignId, shard, pledges, marker, created, ct);
-        if (requeue.Count > 0) await EnqueueAsync(campaignId, shard, requeue, null, null, ct);
+        var parts = committed.Select(c => new StoredPart(shard, c.Pledges, c.Marker)).ToList();
+        if (requeue.Count > 0) parts.Add(new StoredPart(shard, requeue, null));
+        return (parts, created);
     }
 
     private async Task FlushOneAsync(string partition, Pending item, List<(List<Pledge>, MarkerRef?)> committed, List<Pledge> requeue, CancellationToken ct)
@@ -316,12 +329,20 @@ public sealed class PledgeIntake : IAsyncDisposable
             ? JsonSerializer.Serialize(message with { CreatedActivity = null }, GivingDayJson.Options) : text;
     }
 
-    private async Task EnqueueAsync(string campaignId, int shard, List<Pledge> pledges, MarkerRef? marker, IReadOnlyDictionary<string, string>? created, CancellationToken ct)
+    /// <summary>Queues a flush's stored pledges in one message (a flush holds at most <see cref="MaxBatch"/>), in parts by
+    /// shard and marker when there is more than one.</summary>
+    private async Task EnqueueAsync(string campaignId, List<StoredPart> parts, IReadOnlyDictionary<string, string> created, CancellationToken ct)
     {
+        if (parts.Count == 0) return;
+        var pledges = parts.SelectMany(p => p.Pledges).ToList();
         try
         {
             var mine = created is { Count: > 0 } ? pledges.Where(p => created.ContainsKey(p.Id)).ToDictionary(p => p.Id, p => created[p.Id], StringComparer.Ordinal) : null;
-            var text = MessageText(new PledgeBatchMessage(campaignId, pledges, marker, Activity.Current?.Id, shard, mine is { Count: > 0 } ? mine : null));
+            var message = parts.Count == 1
+                ? new PledgeBatchMessage(campaignId, pledges, parts[0].Marker, Activity.Current?.Id, parts[0].Shard, mine is { Count: > 0 } ? mine : null)
+                : new PledgeBatchMessage(campaignId, pledges, null, Activity.Current?.Id, 0, mine is { Count: > 0 } ? mine : null,
+                    parts.Select(p => new ShardPart(p.Shard, p.Marker, p.Pledges.Count)).ToList());
+            var text = MessageText(message);
             await _pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(
                 async token => await _queue.SendMessageAsync(text, token), ct);
         }

@@ -202,8 +202,16 @@ public sealed class TotalsProjector(
         }
     }
 
-    /// <summary>Counts the batch; returns how many of its pledges this call counted (0 when all were counted before).</summary>
+    /// <summary>Counts the batch; returns how many of its pledges this call counted (0 when all were counted before). A message
+    /// of several shards counts each shard's part in that shard's turn, all at once; it is done when every part is (a part that
+    /// fails fails the message, and its redelivery finds the other parts counted by their markers).</summary>
     public async Task<int> CountAsync(PledgeBatchMessage batch, CancellationToken ct)
+    {
+        var parts = batch.ByShard();
+        return parts.Count == 1 ? await CountShardAsync(parts[0], ct) : (await Task.WhenAll(parts.Select(part => CountShardAsync(part, ct)))).Sum();
+    }
+
+    private async Task<int> CountShardAsync(PledgeBatchMessage batch, CancellationToken ct)
     {
         var campaign = await campaigns.GetAsync(batch.CampaignId, ct)
             ?? throw new InvalidOperationException($"campaign {batch.CampaignId} is not defined");

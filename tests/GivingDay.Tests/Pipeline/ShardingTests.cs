@@ -27,8 +27,13 @@ public class ShardingTests
         var sent = Crowd(300, seed: 11);
         await PostAllAsync(intake, campaign, sent);
         var messages = await DrainAsync(intake.Get<StorageAccount>(), sent.Count);
-        // Intake queues each shard's pledges apart: every shard has work.
-        Assert.Equal([0, 1, 2, 3], messages.Select(m => m.Shard).Distinct().Order());
+        // Intake queues a flush as one message in parts by shard (its marker each), not a message per shard: every shard has
+        // work, and the messages are fewer than their parts.
+        var parts = messages.SelectMany(m => m.ByShard()).ToList();
+        Assert.Equal([0, 1, 2, 3], parts.Select(m => m.Shard).Distinct().Order());
+        Assert.True(messages.Count < parts.Count, $"{messages.Count} messages for {parts.Count} parts");
+        Assert.All(parts, p => Assert.NotNull(p.Marker));
+        Assert.All(parts, p => Assert.All(p.Pledges, pledge => Assert.Equal(p.Shard, ShardLayout.ShardOf(pledge, 4))));
 
         await CountWithRedeliveryAndFaultsAsync(prefix, messages);
 
@@ -60,7 +65,7 @@ public class ShardingTests
         for (var round = 0; round < 5; round++)
             await PostAllAsync(intake, campaign, sent.Skip(round * 48).Take(48).ToList());
         var messages = await DrainAsync(intake.Get<StorageAccount>(), sent.Count);
-        Assert.True(messages.Select(m => m.Shard).Distinct().Count() >= 3, "the donors spread over the shards");
+        Assert.True(messages.SelectMany(m => m.ByShard()).Select(m => m.Shard).Distinct().Count() >= 3, "the donors spread over the shards");
 
         await CountWithRedeliveryAndFaultsAsync(prefix, messages);
 
@@ -105,7 +110,7 @@ public class ShardingTests
             var gifts = Enumerable.Range(0, 5).Select(i => new Sent(Projects[(i + round) % 3], 2000 + 100 * round, donors[(round * 5 + i) % donors.Count])).ToList();
             await PostAllAsync(a, campaign, gifts);
             var messages = await DrainAsync(a.Get<StorageAccount>(), gifts.Count);
-            Assert.All(messages, m => Assert.Equal(0, m.Shard));
+            Assert.All(messages.SelectMany(m => m.ByShard()), m => Assert.Equal(0, m.Shard));
             foreach (var m in messages)
                 Assert.Equal(m.Pledges.Count, await (round % 2 == 0 ? a : b).Get<TotalsProjector>().CountAsync(m, default));
             sent.AddRange(gifts);
@@ -270,5 +275,34 @@ public class ShardingTests
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("shards.out_of_range", problem.GetProperty("codes").GetProperty("shards")[0].GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await app.Http.GetAsync($"/api/campaigns/{campaign}")).StatusCode);
+    }
+
+    [Fact]
+    public void A_message_in_parts_reads_as_one_message_per_shard_and_one_whose_parts_do_not_add_up_is_refused()
+    {
+        static Pledge Gift(string id, string? donor) => new(id, "c", "zaochan", new(100), donor, null, null, "online", default, "");
+        List<Pledge> pledges = [Gift("p1", "d1"), Gift("p2", "d2"), Gift("p3", "d3"), Gift("p4", null)];
+        var created = new Dictionary<string, string> { ["p1"] = "e1", ["p3"] = "e3" };
+        var message = new PledgeBatchMessage("c", pledges, TraceParent: "t", CreatedActivity: created,
+            Parts: [new ShardPart(2, new MarkerRef("m2", "x2"), 3), new ShardPart(0, null, 1)]);
+        var text = PledgeIntake.MessageText(message);
+        var parts = JsonSerializer.Deserialize<PledgeBatchMessage>(text, GivingDay.Json.GivingDayJson.Options)!.ByShard();
+
+        Assert.Equal([2, 0], parts.Select(p => p.Shard));
+        Assert.Equal(["p1", "p2", "p3"], parts[0].Pledges.Select(p => p.Id));
+        Assert.Equal(["p4"], parts[1].Pledges.Select(p => p.Id));
+        Assert.Equal(new MarkerRef("m2", "x2"), parts[0].Marker);
+        Assert.Null(parts[1].Marker);
+        Assert.All(parts, p => Assert.Equal("t", p.TraceParent));
+        // Each part keeps the created rows of its own pledges; a part with none keeps an empty map (the message vouched for all).
+        Assert.Equal(["p1", "p3"], parts[0].CreatedActivity!.Keys.Order());
+        Assert.Empty(parts[1].CreatedActivity!);
+        // A message without parts is its own one part.
+        var plain = new PledgeBatchMessage("c", pledges, Shard: 1);
+        Assert.Same(plain, Assert.Single(plain.ByShard()));
+
+        var broken = message with { Parts = [new ShardPart(2, null, 3)] };
+        Assert.Contains("parts of 3", Assert.Throws<InvalidOperationException>(() => broken.ByShard()).Message);
+        Assert.Throws<InvalidOperationException>(() => (message with { Parts = [new ShardPart(2, null, 5), new ShardPart(0, null, -1)] }).ByShard());
     }
 }
