@@ -26,17 +26,27 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
     /// are queued again after <see cref="LeftFor"/> like any others.</summary>
     public static readonly TimeSpan LeftForUnderBacklog = TimeSpan.FromMinutes(5);
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
+    /// <summary>Markers found stale by the last call while messages were being counted (taken, invisible), with their ETags.</summary>
+    private Dictionary<string, Azure.ETag> _seenInFlight = new(StringComparer.Ordinal);
 
     /// <summary>Queues every pledge left uncounted for longer than <paramref name="olderThan"/> (by its marker's
-    /// last change); returns how many pledges.</summary>
+    /// last change); returns how many pledges.
+    /// <para>Without <paramref name="olderThan"/> (the timer): while the queue has messages being counted and none waiting,
+    /// a stale marker is queued again only when the call before found it stale too, unchanged (the same ETag). A backlog
+    /// older than the window (counting fell behind by more than that) is then all in flight as counting catches up, and
+    /// queueing it again would only make counting meet each pledge twice; a marker whose message a stopped host holds
+    /// still goes again one tick later.</para></summary>
     public async Task<int> RequeueStaleAsync(CancellationToken ct, TimeSpan? olderThan = null)
     {
         var read = pipelines.GetPipeline(StoragePipelines.Storage);
         var queue = account.Queue(StorageNames.PledgeQueue);
+        var inFlight = false;
         if (olderThan is null)
         {
             var waiting = (await read.ExecuteAsync(async t => await queue.PeekMessageAsync(t), ct)).Value is not null;
             olderThan = waiting ? LeftForUnderBacklog : _leftFor;
+            // Nothing visible: a count above zero is messages taken and being counted (or held by a host that stopped).
+            inFlight = !waiting && (await read.ExecuteAsync(async t => await queue.GetPropertiesAsync(t), ct)).Value.ApproximateMessagesCount > 0;
         }
         var before = clock.GetUtcNow() - olderThan.Value;
         // The markers of each campaign not finalized yet (a finalized campaign has none: its final snapshot waited for every
@@ -52,15 +62,17 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
             lock (stale) stale.AddRange(rows);
         });
 
+        var seenBefore = _seenInFlight;
+        _seenInFlight = inFlight ? stale.ToDictionary(m => m.PartitionKey + "/" + m.RowKey, m => m.ETag, StringComparer.Ordinal) : new(StringComparer.Ordinal);
+        if (inFlight) stale = stale.Where(m => seenBefore.TryGetValue(m.PartitionKey + "/" + m.RowKey, out var etag) && etag == m.ETag).ToList();
+
         var requeued = 0;
         foreach (var marker in stale)
         {
-            var pledges = new List<Pledge>();
-            foreach (var id in PledgeRows.MarkedPledges(marker))
-            {
-                var row = await read.ExecuteAsync(async t => await _ledger.GetEntityIfExistsAsync<TableEntity>(marker.PartitionKey, LedgerKeys.Pledge(id), cancellationToken: t), ct);
-                if (row.HasValue) pledges.Add(PledgeRows.FromRow(row.Value!).Pledge);
-            }
+            // The marker's pledge rows, read at once.
+            var rows = await Task.WhenAll(PledgeRows.MarkedPledges(marker).Select(id => read.ExecuteAsync(async t =>
+                await _ledger.GetEntityIfExistsAsync<TableEntity>(marker.PartitionKey, LedgerKeys.Pledge(id), cancellationToken: t), ct).AsTask()));
+            var pledges = rows.Where(r => r.HasValue).Select(r => PledgeRows.FromRow(r.Value!).Pledge).ToList();
             if (pledges.Count == 0) continue;
             // With the marker's ETag as read: if counting shortened it since, the step fails and reads it again.
             var text = JsonSerializer.Serialize(new PledgeBatchMessage(ShardLayout.CampaignOf(marker.PartitionKey), pledges,

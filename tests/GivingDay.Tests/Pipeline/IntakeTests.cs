@@ -180,10 +180,11 @@ public class IntakeTests
     }
 
     [Fact]
-    public async Task A_message_held_by_a_host_that_stopped_is_no_backlog_and_its_pledges_are_queued_again_after_the_window()
+    public async Task A_message_held_by_a_host_that_stopped_is_no_backlog_and_its_pledges_are_queued_again_after_the_window_and_one_tick()
     {
         // Stored and queued; a host takes the message for 10 minutes (as the WebJobs listener does) and stops without
-        // giving it back. The queue's count still shows it, but nothing waits to be taken: the window is LeftFor.
+        // giving it back. The queue's count still shows it, but nothing waits to be taken: the window is LeftFor, and as the
+        // message may still be being counted, the marker goes again when the next tick finds it stale and unchanged too.
         var (app, campaign) = await StartAsync();
         await using var _ = app;
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -199,7 +200,44 @@ public class IntakeTests
         var redrive = healthy.Get<PledgeRedrive>();
         Assert.Equal(0, await redrive.RequeueStaleAsync(default));
         clock.Advance(PledgeRedrive.LeftFor + TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await redrive.RequeueStaleAsync(default));
+        clock.Advance(TimeSpan.FromSeconds(15));
         Assert.Equal(3, await redrive.RequeueStaleAsync(default));
+    }
+
+    [Fact]
+    public async Task A_backlog_older_than_the_window_is_not_queued_again_while_counting_takes_it()
+    {
+        // Counting fell behind by more than the window: its messages are all taken now and being counted, each marker
+        // changing as its pledges are counted. A tick that finds them stale notes them; the next finds them changed (or
+        // gone) and queues nothing again, where before it queued every one of them a second time.
+        var (app, campaign) = await StartAsync();
+        await using var _ = app;
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var healthy = await AppInstance.StartAsync(app.Prefix, services: s => s.AddSingleton<TimeProvider>(clock), listeners: false);
+        var sent = Crowd(6, seed: 7);
+        await PostAllAsync(app, campaign, sent);
+        var queue = app.Get<StorageAccount>().Queue(StorageNames.PledgeQueue);
+        var taken = new List<(PledgeBatchMessage Message, string Id, string Receipt)>();
+        await AppInstance.EventuallyAsync(async () =>
+        {
+            foreach (var m in (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value)
+                taken.Add((JsonSerializer.Deserialize<PledgeBatchMessage>(m.Body.ToString(), GivingDayJson.Options)!, m.MessageId, m.PopReceipt));
+            return taken.Sum(t => t.Message.Pledges.Count);
+        }, n => n >= sent.Count, what: "every message taken");
+        clock.SetUtcNow(DateTimeOffset.UtcNow + PledgeRedrive.LeftFor + TimeSpan.FromSeconds(1));
+
+        var redrive = healthy.Get<PledgeRedrive>();
+        Assert.Equal(0, await redrive.RequeueStaleAsync(default));
+        foreach (var (message, id, receipt) in taken)
+        {
+            Assert.Equal(message.Pledges.Count, await healthy.Get<TotalsProjector>().CountAsync(message, default));
+            await queue.DeleteMessageAsync(id, receipt);
+        }
+        clock.Advance(TimeSpan.FromSeconds(15));
+        Assert.Equal(0, await redrive.RequeueStaleAsync(default));
+        Assert.Null((await queue.PeekMessageAsync()).Value);
+        Assert.Equal(0, await MarkedPledgesLeftAsync(app.Get<StorageAccount>(), campaign));
     }
 
     [Fact]
