@@ -64,16 +64,25 @@ public sealed class TotalsProjector(
         /// match, to read a message's velocity activity as it arrives); never changed after it is set.</summary>
         public volatile TotalsState? Seen;
         public Dictionary<string, DonorRow> Donors { get; } = new(StringComparer.Ordinal);
+        /// <summary>Until when (a <see cref="TimeProvider"/> timestamp) another writer is taken to count this shard too: it
+        /// lost a race for a donor's row or the totals row within the last minute. Meanwhile the rows of a message's donors
+        /// who gave before are read as it arrives, even those this instance knows: the other writer may have changed them.</summary>
+        public long SharedUntil;
+        /// <summary>The rows of the donors who gave before among the messages in hand when this instance learnt of the other
+        /// writer (read then, at once); later turns use them as they use a message's own early read.</summary>
+        public DonorRead? CatchUp { get; set; }
         /// <summary>A sharded campaign: what the fund row last said this shard's lane is allotted, per fund (never more
         /// than it is: only draws raise it). Null: not known yet.</summary>
         public Dictionary<string, long>? Allotted { get; set; }
     }
 
-    /// <summary>A donor's row: what each fund has matched to them (per-donor caps) and the projects they gave to.</summary>
-    private sealed record DonorRow(ETag ETag, IReadOnlyDictionary<string, Money> Matched, IReadOnlySet<string> Projects);
+    /// <summary>A donor's row: what each fund has matched to them (per-donor caps) and the projects they gave to. At: a
+    /// <see cref="TimeProvider"/> timestamp the row was current at (a read's: when it was sent; a commit's: when it answered).</summary>
+    private sealed record DonorRow(ETag ETag, IReadOnlyDictionary<string, Money> Matched, IReadOnlySet<string> Projects, long At);
 
     /// <param name="Early">The velocity activity of the message's pledges, read as soon as it arrived (while it waits for its turn).</param>
-    private sealed record Waiting(PledgeBatchMessage Message, TaskCompletionSource<int> Done, ActivityRead? Early = null)
+    /// <param name="EarlyDonors">The rows of its donors who gave before, read as it arrived while another writer counts the shard too.</param>
+    private sealed record Waiting(PledgeBatchMessage Message, TaskCompletionSource<int> Done, ActivityRead? Early = null, DonorRead? EarlyDonors = null)
     {
         public IReadOnlyList<Pledge> Pledges => Message.Pledges;
     }
@@ -137,6 +146,8 @@ public sealed class TotalsProjector(
         public Dictionary<string, string> Created { get; } = new(StringComparer.Ordinal);
         /// <summary>The velocity activity of the turn's messages, each read as it arrived.</summary>
         public List<ActivityRead> EarlyReads { get; } = [];
+        /// <summary>The rows of donors who gave before, read as their messages arrived (<see cref="Waiting.EarlyDonors"/>).</summary>
+        public List<DonorRead> EarlyDonors { get; } = [];
         /// <summary>Donors whose rows a lost race showed changed (by another instance): read at the next try.</summary>
         public HashSet<string> Reread { get; } = new(StringComparer.Ordinal);
         /// <summary>How many tries of the current step lost on a donor's row: from the second, a try reads all its donors.</summary>
@@ -152,6 +163,10 @@ public sealed class TotalsProjector(
         public bool GaveBefore(Pledge p, Campaign campaign) =>
             p.DonorHash is not null && Vouched.Contains(p.Id) && !Created.ContainsKey(p.Id) && campaign.MatchingFunds.Any(f => f.Covers(p.ProjectId, p.AcceptedAt));
 
+        /// <summary><see cref="GaveBefore(Pledge, Campaign)"/> from one message alone.</summary>
+        public static bool GaveBefore(Pledge p, PledgeBatchMessage m, Campaign campaign) =>
+            p.DonorHash is not null && m.CreatedActivity is { } created && !created.ContainsKey(p.Id) && campaign.MatchingFunds.Any(f => f.Covers(p.ProjectId, p.AcceptedAt));
+
         /// <summary>Takes every waiting message (at the turn's start, or while the turn is young); false when none was.</summary>
         public bool TakeWaiting(bool start = false)
         {
@@ -166,6 +181,7 @@ public sealed class TotalsProjector(
                 foreach (var (id, etag) in w.Message.CreatedActivity ?? new Dictionary<string, string>()) Created.TryAdd(id, etag);
                 if (w.Message.CreatedActivity is not null) Vouched.UnionWith(w.Pledges.Select(p => p.Id));
                 if (w.Early is not null) EarlyReads.Add(w.Early);
+                if (w.EarlyDonors is not null) EarlyDonors.Add(w.EarlyDonors);
                 _open.Add((w, w.Pledges.Select(p => p.Id).Where(id => !_resolved.Contains(id)).ToHashSet(StringComparer.Ordinal)));
                 Pending.AddRange(w.Pledges.Where(p => !_resolved.Contains(p.Id) && pending.Add(p.Id)));
             }
@@ -229,7 +245,12 @@ public sealed class TotalsProjector(
                 // Not this call's token: the read may serve a turn that another call holds (the storage pipeline bounds it).
                 _activity.ReadAsync(shard.Partition, pledgeList, batch.CreatedActivity ?? new Dictionary<string, string>(), CancellationToken.None))
             : null;
-        var mine = new Waiting(batch, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously), early);
+        // While another instance counts this shard too, the rows of donors who gave before are read now as well: that instance
+        // may have changed them since this one last wrote them, and a row known here but stale costs a lost commit.
+        var returning = clock.GetTimestamp() < Volatile.Read(ref counting.SharedUntil)
+            ? pledgeList.Where(p => Turn.GaveBefore(p, batch, campaign)).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal) : null;
+        var earlyDonors = returning is { Count: > 0 } ? ReadDonorsAhead(shard.Partition, returning, CancellationToken.None) : null;
+        var mine = new Waiting(batch, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously), early, earlyDonors);
         counting.Waiting.Enqueue(mine);
         while (!mine.Done.Task.IsCompleted)
         {
@@ -238,6 +259,8 @@ public sealed class TotalsProjector(
             try
             {
                 var turn = new Turn(counting.Waiting, clock);
+                // The catch-up read serves the messages that were in hand then, for as long as another writer is taken to be there.
+                if (counting.CatchUp is { } caughtUp && clock.GetTimestamp() < Volatile.Read(ref counting.SharedUntil)) turn.EarlyDonors.Add(caughtUp);
                 if (!turn.TakeWaiting(start: true)) continue;
                 try { await CountTurnAsync(shard, counting, turn, ct); }
                 catch (Exception e) { turn.Fail(e); }
@@ -303,6 +326,19 @@ public sealed class TotalsProjector(
                         LostRace { Row: FailedRow.Unknown } when doubt == Doubt.None => Doubt.Totals,
                         _ => Doubt.All,
                     };
+                    if (e is LostRace { Row: FailedRow.Totals } || e is LostRace { RowKey: { } donorKey } && donorKey.StartsWith(DonorPrefix, StringComparison.Ordinal))
+                    {
+                        var wasShared = clock.GetTimestamp() < Volatile.Read(ref counting.SharedUntil);
+                        Volatile.Write(ref counting.SharedUntil, clock.GetTimestamp() + clock.TimestampFrequency * 60);
+                        // Just learnt of the other writer: the messages in hand arrived before, so their donors who gave before
+                        // were not read as they arrived. Read them now, at once, while they wait.
+                        if (!wasShared)
+                        {
+                            var inHand = counting.Waiting.SelectMany(w => w.Pledges.Where(p => Turn.GaveBefore(p, w.Message, shard.Campaign)))
+                                .Concat(turn.Pending.Where(p => turn.GaveBefore(p, shard.Campaign))).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
+                            if (inHand.Count > 0) turn.EarlyDonors.Add(counting.CatchUp = ReadDonorsAhead(shard.Partition, inHand, CancellationToken.None));
+                        }
+                    }
                     if (doubt == Doubt.Rows)
                     {
                         var key = ((LostRace)e).RowKey!;
@@ -361,7 +397,8 @@ public sealed class TotalsProjector(
     /// <summary>Pledges: the step's, settled (counted here or before). Counted: those it counted.</summary>
     private sealed record StepResult(IReadOnlyCollection<string> Pledges, IReadOnlyList<string> Counted);
 
-    private sealed record DonorRead(HashSet<string> Hashes, Task<Dictionary<string, DonorRow>?> Rows);
+    /// <param name="At">When the read was sent (<see cref="DonorRow.At"/> of the rows it found).</param>
+    private sealed record DonorRead(HashSet<string> Hashes, Task<Dictionary<string, DonorRow>?> Rows, long At);
 
     private sealed record ActivityRead(HashSet<string> PledgeIds, Task<Dictionary<string, Dictionary<string, DateTimeOffset>>> Activity);
 
@@ -410,17 +447,38 @@ public sealed class TotalsProjector(
         // Donors who gave before (another instance may have counted them): their rows read while the last step committed are
         // at least as new as this instance's view (that step's own donors are not among them), so they replace it. One such
         // donor not read ahead and unknown here is read now: adding their row blind would most likely fail the commit.
+        // readLately: donors whose rows were read since the step's messages arrived.
+        var readLately = new HashSet<string>(StringComparer.Ordinal);
         if (turn.DonorsAhead is { } ahead)
         {
             turn.DonorsAhead = null;
             try
             {
                 foreach (var (hash, row) in await ahead.Rows ?? []) counting.Donors[hash] = row;
+                readLately.UnionWith(ahead.Hashes);
             }
             catch (Exception failed) when (StoragePipelines.IsTransient(failed)) { ahead = null; }
         }
+        // Rows read as their messages arrived: newer than this instance's view unless it wrote the row after the read went out.
+        foreach (var early in turn.EarlyDonors.Where(r => r.Hashes.Overlaps(stepDonors)).ToList())
+        {
+            Dictionary<string, DonorRow>? rows;
+            try { rows = await early.Rows; }
+            catch (Exception failed) when (StoragePipelines.IsTransient(failed)) { turn.EarlyDonors.Remove(early); continue; }
+            foreach (var hash in early.Hashes.Where(stepDonors.Contains))
+            {
+                readLately.Add(hash);
+                if (counting.Donors.GetValueOrDefault(hash) is { } known && known.At >= early.At) continue;
+                if (rows?.TryGetValue(hash, out var row) == true) counting.Donors[hash] = row;
+                else counting.Donors.Remove(hash);
+            }
+        }
+        // A donor who gave before is read now if this instance does not know their row, or, while another instance counts the
+        // shard too, if it was not read since their message arrived (it arrived before this instance knew of the other).
+        var shared = clock.GetTimestamp() < Volatile.Read(ref counting.SharedUntil);
         var reread = doubt == Doubt.All || turn.DonorRowsLost > 1 ? stepDonors : turn.Reread.Where(stepDonors.Contains)
-            .Concat(pledges.Where(p => turn.GaveBefore(p, campaign) && !counting.Donors.ContainsKey(p.DonorHash!)).Select(p => p.DonorHash!))
+            .Concat(pledges.Where(p => turn.GaveBefore(p, campaign) && (!counting.Donors.ContainsKey(p.DonorHash!) || shared && !readLately.Contains(p.DonorHash!)))
+                .Select(p => p.DonorHash!))
             .ToHashSet(StringComparer.Ordinal);
         var donorsTask = reread.Count > 0 ? ReadDonorsAsync(partition, reread, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
         var needsActivity = NeedsActivity(campaign, cached?.State, pledges);
@@ -573,7 +631,7 @@ public sealed class TotalsProjector(
         turn.TakeWaiting();
         var next = Pack(turn.Pending.Where(p => !stepPledges.Contains(p.Id)), markers) is { Count: > 0 } following ? following : null;
         var donorsAhead = next?.Where(p => turn.GaveBefore(p, campaign) && !stepDonors.Contains(p.DonorHash!)).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
-        turn.DonorsAhead = donorsAhead is { Count: > 0 } ? new DonorRead(donorsAhead, ReadDonorsAsync(partition, donorsAhead, ct)) : null;
+        turn.DonorsAhead = donorsAhead is { Count: > 0 } ? ReadDonorsAhead(partition, donorsAhead, ct) : null;
         IReadOnlyList<Response> replies;
         try
         {
@@ -587,11 +645,12 @@ public sealed class TotalsProjector(
                 failed is { } at && at >= 0 && at < actions.Count ? actions[at].Entity.RowKey : null);
         }
 
+        var answeredAt = clock.GetTimestamp();
         // The commit's replies carry the new ETags: the next step starts from them without reading.
         counting.Totals = ETagOf(replies, TotalsAction) is { } stateNow ? (state, stateNow) : null;
         if (counting.Donors.Count > MaxKnownDonors) counting.Donors.Clear();
         foreach (var d in donorRows)
-            if (ETagOf(replies, d.Index) is { } donorNow) counting.Donors[d.Hash] = new DonorRow(donorNow, d.Matched, d.Projects);
+            if (ETagOf(replies, d.Index) is { } donorNow) counting.Donors[d.Hash] = new DonorRow(donorNow, d.Matched, d.Projects, answeredAt);
             else counting.Donors.Remove(d.Hash);
         foreach (var m in markerActions)
             if (m.Left.Count == 0) markers.Gone(m.Id);
@@ -667,13 +726,20 @@ public sealed class TotalsProjector(
             else markers.Gone(id);
     }
 
-    private async Task<Dictionary<string, DonorRow>?> ReadDonorsAsync(string partition, IEnumerable<string> hashes, CancellationToken ct)
+    private DonorRead ReadDonorsAhead(string partition, HashSet<string> hashes, CancellationToken ct)
     {
+        var at = clock.GetTimestamp();
+        return new DonorRead(hashes, ReadDonorsAsync(partition, hashes, ct, at), at);
+    }
+
+    private async Task<Dictionary<string, DonorRow>?> ReadDonorsAsync(string partition, IEnumerable<string> hashes, CancellationToken ct, long? sentAt = null)
+    {
+        var at = sentAt ?? clock.GetTimestamp();
         var rows = new Dictionary<string, DonorRow>(StringComparer.Ordinal);
         foreach (var (key, row) in await ReadRowsAsync(partition, hashes.Select(LedgerKeys.Donor), ct))
             rows[key[2..]] = new DonorRow(row.ETag,
                 JsonSerializer.Deserialize<Dictionary<string, Money>>(row.GetString("Matched") ?? "{}", GivingDayJson.Options) ?? new(),
-                (JsonSerializer.Deserialize<List<string>>(row.GetString("Projects") ?? "[]", GivingDayJson.Options) ?? []).ToHashSet(StringComparer.Ordinal));
+                (JsonSerializer.Deserialize<List<string>>(row.GetString("Projects") ?? "[]", GivingDayJson.Options) ?? []).ToHashSet(StringComparer.Ordinal), at);
         return rows;
     }
 
