@@ -11,16 +11,18 @@
 #                            Each cell prints the machine's CPU use while it drained: where it nears 100%, the cell
 #                            measures this machine's cores, not the counting's design
 #   --shards-list "1 2 4"    the shard counts of the table
+#   --instances-list "1 2"   the counting instance counts of the table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-instances=1; latency=0; scale=0; shard_counts="1 2 4"; pass=()
+instances=1; latency=0; scale=0; shard_counts="1 2 4"; instance_counts="1 2"; pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --instances) instances=$2; shift 2 ;;
     --storage-latency-ms) latency=$2; shift 2 ;;
     --scale-table) scale=1; shift ;;
     --shards-list) shard_counts=$2; shift 2 ;;
+    --instances-list) instance_counts=$2; shift 2 ;;
     *) pass+=("$1"); shift ;;
   esac
 done
@@ -73,7 +75,7 @@ fi
 
 [ "$latency" = 0 ] && latency=15
 declare -A counted
-for n in 1 2; do
+for n in $instance_counts; do
   for shards in $shard_counts; do
     echo "==> $n counting instance(s), $shards shard(s), $latency ms per storage call"
     start_azurite
@@ -87,6 +89,6 @@ done
 echo
 echo "counting's capacity (draining a backlog taken with counting off), pledges/s, with $latency ms added to every storage call"
 printf '%-12s' ""; for shards in $shard_counts; do printf ' %10s' "$shards shard(s)"; done; echo
-for n in 1 2; do
+for n in $instance_counts; do
   printf '%-12s' "$n instance(s)"; for shards in $shard_counts; do printf ' %10s' "${counted[$n,$shards]}"; done; echo
 done
