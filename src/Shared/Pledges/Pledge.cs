@@ -160,9 +160,10 @@ public static class PledgeRows
 /// <paramref name="Shard"/>: the counting shard the pledges are stored in (<see cref="ShardLayout"/>).
 /// <paramref name="CreatedActivity"/>: pledge id → ETag of the velocity activity row that pledge created, for the pledges that
 /// did (<see cref="ActivityRows"/>): counting confirms those rows instead of reading them. Absent: counting reads.
-/// <paramref name="Parts"/>: a sharded campaign's flush in one message: the pledges listed part by part, each part one shard's
-/// (its shard, its marker, how many pledges); <paramref name="Marker"/> and <paramref name="Shard"/> are then unused. So a
-/// campaign's messages keep the size of its flushes whatever its shard count, instead of one small message per shard.</summary>
+/// <paramref name="Parts"/>: a flush of more than one part in one message (a sharded campaign's shards, or a part queued again
+/// without its marker): the pledges listed part by part, each part one shard's and one marker's (its shard, its marker, how
+/// many pledges); <paramref name="Marker"/> and <paramref name="Shard"/> are then unused. So a campaign's messages keep the
+/// size of its flushes whatever its shard count, instead of one small message per shard.</summary>
 public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge> Pledges, MarkerRef? Marker = null, string? TraceParent = null, int Shard = 0,
     IReadOnlyDictionary<string, string>? CreatedActivity = null, IReadOnlyList<ShardPart>? Parts = null)
 {
@@ -170,7 +171,7 @@ public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge>
     public IReadOnlyList<PledgeBatchMessage> ByShard()
     {
         if (Parts is not { Count: > 0 }) return [this];
-        if (Parts.Sum(p => p.Count) != Pledges.Count || Parts.Any(p => p.Count < 0))
+        if (Parts.Any(p => p.Count < 0) || Parts.Sum(p => (long)p.Count) != Pledges.Count)
             throw new InvalidOperationException($"a message of campaign {CampaignId} lists {Pledges.Count} pledges in parts of {string.Join("+", Parts.Select(p => p.Count))}");
         var messages = new List<PledgeBatchMessage>(Parts.Count);
         var at = 0;
@@ -178,9 +179,11 @@ public sealed record PledgeBatchMessage(string CampaignId, IReadOnlyList<Pledge>
         {
             var pledges = Pledges.Skip(at).Take(part.Count).ToList();
             at += part.Count;
-            // The message's map covers all its pledges, so each part's share of it covers that part's (empty: none created one).
+            // The message's map covers all its pledges stored in this flush, so each such part's share of it covers that part's
+            // (empty: none created one). A part queued again without its marker was stored by an earlier request: its pledges'
+            // rows are not this flush's to vouch for.
             var ids = pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
-            var created = CreatedActivity?.Where(c => ids.Contains(c.Key)).ToDictionary(StringComparer.Ordinal);
+            var created = part.Marker is null ? null : CreatedActivity?.Where(c => ids.Contains(c.Key)).ToDictionary(StringComparer.Ordinal);
             messages.Add(new PledgeBatchMessage(CampaignId, pledges, part.Marker, TraceParent, part.Shard, created));
         }
         return messages;

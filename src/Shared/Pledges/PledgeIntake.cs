@@ -133,8 +133,13 @@ public sealed class PledgeIntake : IAsyncDisposable
         finally
         {
             // A shard whose store failed fails its own pledges (FlushLoop); the others' are stored and answered: queue them still.
+            // The store's failure is the one to report: a failure to queue is only logged (the re-drive queues those later).
             var stored = storing.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToList();
-            await EnqueueAsync(campaignId, stored.SelectMany(s => s.Parts).ToList(), stored.SelectMany(s => s.Created).ToDictionary(StringComparer.Ordinal), ct);
+            try { await EnqueueAsync(campaignId, stored.SelectMany(s => s.Parts).ToList(), stored.SelectMany(s => s.Created).ToDictionary(StringComparer.Ordinal), ct); }
+            catch (Exception e) when (storing.Any(t => t.IsFaulted))
+            {
+                _log.LogWarning(e, "Queueing the stored pledges of {Campaign} failed beside a failed store; the re-drive will queue them", campaignId);
+            }
         }
     }
 
@@ -337,7 +342,9 @@ public sealed class PledgeIntake : IAsyncDisposable
         var pledges = parts.SelectMany(p => p.Pledges).ToList();
         try
         {
-            var mine = created is { Count: > 0 } ? pledges.Where(p => created.ContainsKey(p.Id)).ToDictionary(p => p.Id, p => created[p.Id], StringComparer.Ordinal) : null;
+            // Only pledges stored under this flush's markers vouch for the rows they created (a part queued again was stored before).
+            var mine = created is { Count: > 0 } ? parts.Where(p => p.Marker is not null).SelectMany(p => p.Pledges).Where(p => created.ContainsKey(p.Id))
+                .ToDictionary(p => p.Id, p => created[p.Id], StringComparer.Ordinal) : null;
             var message = parts.Count == 1
                 ? new PledgeBatchMessage(campaignId, pledges, parts[0].Marker, Activity.Current?.Id, parts[0].Shard, mine is { Count: > 0 } ? mine : null)
                 : new PledgeBatchMessage(campaignId, pledges, null, Activity.Current?.Id, 0, mine is { Count: > 0 } ? mine : null,

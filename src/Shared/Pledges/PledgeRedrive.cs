@@ -79,6 +79,8 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
                 new MarkerRef(marker.RowKey[LedgerKeys.MarkerPrefix.Length..], marker.ETag.ToString()), Shard: ShardLayout.ShardOf(marker.PartitionKey)), GivingDayJson.Options);
             await pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(async t => await queue.SendMessageAsync(text, t), ct);
             requeued += pledges.Count;
+            // Queued again: its new message is now in flight, so it waits two more ticks before it could go a third time.
+            _seenInFlight.Remove(marker.PartitionKey + "/" + marker.RowKey);
             log.LogInformation("Re-drive queued {Count} pledges of {Campaign} left uncounted", pledges.Count, ShardLayout.CampaignOf(marker.PartitionKey));
         }
         return requeued;

@@ -463,8 +463,14 @@ public sealed class TotalsProjector(
         foreach (var early in turn.EarlyDonors.Where(r => r.Hashes.Overlaps(stepDonors)).ToList())
         {
             Dictionary<string, DonorRow>? rows;
+            // A read ahead is optional: one that failed, whatever the reason, is as if not made (the step reads what it needs).
             try { rows = await early.Rows; }
-            catch (Exception failed) when (StoragePipelines.IsTransient(failed)) { turn.EarlyDonors.Remove(early); continue; }
+            catch (Exception failed) when (failed is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                turn.EarlyDonors.Remove(early);
+                if (ReferenceEquals(counting.CatchUp, early)) counting.CatchUp = null;
+                continue;
+            }
             foreach (var hash in early.Hashes.Where(stepDonors.Contains))
             {
                 readLately.Add(hash);

@@ -323,13 +323,41 @@ public class ShardingTests
     }
 
     [Fact]
+    public async Task A_message_whose_part_fails_is_counted_again_whole_and_its_other_parts_count_once()
+    {
+        var prefix = Azurite.UniquePrefix();
+        await using var app = await AppInstance.StartAsync(prefix, listeners: false);
+        var campaign = TestCampaigns.NewId();
+        (await app.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 1_000_000, "1")], shards: 4))).EnsureSuccessStatusCode();
+        var sent = Crowd(40, seed: 21);
+        await PostAllAsync(app, campaign, sent);
+        var parts = (await DrainAsync(app.Get<StorageAccount>(), sent.Count)).SelectMany(m => m.ByShard()).ToList();
+        var whole = new PledgeBatchMessage(campaign, parts.SelectMany(p => p.Pledges).ToList(),
+            Parts: parts.Select(p => new ShardPart(p.Shard, p.Marker, p.Pledges.Count)).ToList());
+        // The same message as delivered by a counting instance that cannot count one of its parts (a shard the campaign lacks):
+        // the message fails, after its other parts are counted.
+        var broken = whole with { Parts = [.. whole.Parts!.Take(whole.Parts!.Count - 1), whole.Parts![^1] with { Shard = 9 }] };
+        var projector = app.Get<TotalsProjector>();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => projector.CountAsync(broken, default));
+        var last = parts[^1].Pledges.Count;
+        await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard"),
+            board => board.GetProperty("totals").GetProperty("pledges").GetInt64() == sent.Count - last, what: "the other parts counted");
+        // Delivered again (whole): only the part left is counted; delivered once more, nothing.
+        Assert.Equal(last, await projector.CountAsync(whole, default));
+        Assert.Equal(0, await projector.CountAsync(whole, default));
+        AssertTotalsMatch(await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard"),
+            board => board.GetProperty("totals").GetProperty("pledges").GetInt64() == sent.Count, what: "all counted"), sent);
+        Assert.Equal(0, await MarkedPledgesLeftAsync(app.Get<StorageAccount>(), campaign));
+    }
+
+    [Fact]
     public void A_message_in_parts_reads_as_one_message_per_shard_and_one_whose_parts_do_not_add_up_is_refused()
     {
         static Pledge Gift(string id, string? donor) => new(id, "c", "zaochan", new(100), donor, null, null, "online", default, "");
         List<Pledge> pledges = [Gift("p1", "d1"), Gift("p2", "d2"), Gift("p3", "d3"), Gift("p4", null)];
         var created = new Dictionary<string, string> { ["p1"] = "e1", ["p3"] = "e3" };
         var message = new PledgeBatchMessage("c", pledges, TraceParent: "t", CreatedActivity: created,
-            Parts: [new ShardPart(2, new MarkerRef("m2", "x2"), 3), new ShardPart(0, null, 1)]);
+            Parts: [new ShardPart(2, new MarkerRef("m2", "x2"), 3), new ShardPart(0, new MarkerRef("m0", "x0"), 1)]);
         var text = PledgeIntake.MessageText(message);
         var parts = JsonSerializer.Deserialize<PledgeBatchMessage>(text, GivingDay.Json.GivingDayJson.Options)!.ByShard();
 
@@ -337,14 +365,21 @@ public class ShardingTests
         Assert.Equal(["p1", "p2", "p3"], parts[0].Pledges.Select(p => p.Id));
         Assert.Equal(["p4"], parts[1].Pledges.Select(p => p.Id));
         Assert.Equal(new MarkerRef("m2", "x2"), parts[0].Marker);
-        Assert.Null(parts[1].Marker);
+        Assert.Equal(new MarkerRef("m0", "x0"), parts[1].Marker);
         Assert.All(parts, p => Assert.Equal("t", p.TraceParent));
         // Each part keeps the created rows of its own pledges; a part with none keeps an empty map (the message vouched for all).
         Assert.Equal(["p1", "p3"], parts[0].CreatedActivity!.Keys.Order());
         Assert.Empty(parts[1].CreatedActivity!);
-        // A message without parts is its own one part.
+        // A message without parts (as queued before parts, or of one part) is its own one part.
         var plain = new PledgeBatchMessage("c", pledges, Shard: 1);
         Assert.Same(plain, Assert.Single(plain.ByShard()));
+        var legacy = JsonSerializer.Deserialize<PledgeBatchMessage>("{\"campaignId\":\"c\",\"pledges\":[],\"marker\":{\"id\":\"m\",\"eTag\":\"e\"},\"shard\":3}",
+            GivingDay.Json.GivingDayJson.Options)!;
+        Assert.Null(legacy.Parts);
+        Assert.Equal((3, "m"), (Assert.Single(legacy.ByShard()).Shard, legacy.ByShard()[0].Marker!.Id));
+        // A part queued again without its marker vouches for no velocity row: the message's map is this flush's.
+        var requeued = message with { Parts = [new ShardPart(2, new MarkerRef("m2", "x2"), 3), new ShardPart(2, null, 1)] };
+        Assert.Null(requeued.ByShard()[1].CreatedActivity);
 
         var broken = message with { Parts = [new ShardPart(2, null, 3)] };
         Assert.Contains("parts of 3", Assert.Throws<InvalidOperationException>(() => broken.ByShard()).Message);
