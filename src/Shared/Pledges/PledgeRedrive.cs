@@ -28,6 +28,7 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
     private readonly TableClient _ledger = account.Table(StorageNames.LedgerTable);
     /// <summary>Markers found stale by the last call while messages were being counted (taken, invisible), with their ETags.</summary>
     private Dictionary<string, Azure.ETag> _seenInFlight = new(StringComparer.Ordinal);
+    private static string SeenKey(TableEntity marker) => marker.PartitionKey + "/" + marker.RowKey;
 
     /// <summary>Queues every pledge left uncounted for longer than <paramref name="olderThan"/> (by its marker's
     /// last change); returns how many pledges.
@@ -63,8 +64,8 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
         });
 
         var seenBefore = _seenInFlight;
-        _seenInFlight = inFlight ? stale.ToDictionary(m => m.PartitionKey + "/" + m.RowKey, m => m.ETag, StringComparer.Ordinal) : new(StringComparer.Ordinal);
-        if (inFlight) stale = stale.Where(m => seenBefore.TryGetValue(m.PartitionKey + "/" + m.RowKey, out var etag) && etag == m.ETag).ToList();
+        _seenInFlight = inFlight ? stale.ToDictionary(SeenKey, m => m.ETag, StringComparer.Ordinal) : new(StringComparer.Ordinal);
+        if (inFlight) stale = stale.Where(m => seenBefore.TryGetValue(SeenKey(m), out var etag) && etag == m.ETag).ToList();
 
         var requeued = 0;
         foreach (var marker in stale)
@@ -80,7 +81,7 @@ public sealed class PledgeRedrive(StorageAccount account, ResiliencePipelineProv
             await pipelines.GetPipeline(StoragePipelines.IntakeEnqueue).ExecuteAsync(async t => await queue.SendMessageAsync(text, t), ct);
             requeued += pledges.Count;
             // Queued again: its new message is now in flight, so it waits two more ticks before it could go a third time.
-            _seenInFlight.Remove(marker.PartitionKey + "/" + marker.RowKey);
+            _seenInFlight.Remove(SeenKey(marker));
             log.LogInformation("Re-drive queued {Count} pledges of {Campaign} left uncounted", pledges.Count, ShardLayout.CampaignOf(marker.PartitionKey));
         }
         return requeued;

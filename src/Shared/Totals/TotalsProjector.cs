@@ -67,7 +67,15 @@ public sealed class TotalsProjector(
         /// <summary>Until when (a <see cref="TimeProvider"/> timestamp) another writer is taken to count this shard too: it
         /// lost a race for a donor's row or the totals row within the last minute. Meanwhile the rows of a message's donors
         /// who gave before are read as it arrives, even those this instance knows: the other writer may have changed them.</summary>
-        public long SharedUntil;
+        private long _sharedUntil;
+        public bool SharedAt(long now) => now < Volatile.Read(ref _sharedUntil);
+        /// <summary>Takes the shard as shared until <paramref name="until"/>; returns whether it was shared at <paramref name="now"/>.</summary>
+        public bool MarkShared(long now, long until)
+        {
+            var was = SharedAt(now);
+            Volatile.Write(ref _sharedUntil, until);
+            return was;
+        }
         /// <summary>The rows of the donors who gave before among the messages in hand when this instance learnt of the other
         /// writer (read then, at once); later turns use them as they use a message's own early read.</summary>
         public DonorRead? CatchUp { get; set; }
@@ -146,7 +154,9 @@ public sealed class TotalsProjector(
         public Dictionary<string, string> Created { get; } = new(StringComparer.Ordinal);
         /// <summary>The velocity activity of the turn's messages, each read as it arrived.</summary>
         public List<ActivityRead> EarlyReads { get; } = [];
-        /// <summary>The rows of donors who gave before, read as their messages arrived (<see cref="Waiting.EarlyDonors"/>).</summary>
+        /// <summary>The rows of donors who gave before, read ahead: as their messages arrived (<see cref="Waiting.EarlyDonors"/>),
+        /// with the commit of the step before theirs, or all at once when this instance learnt of another writer; in the order
+        /// they were sent.</summary>
         public List<DonorRead> EarlyDonors { get; } = [];
         /// <summary>Donors whose rows a lost race showed changed (by another instance): read at the next try.</summary>
         public HashSet<string> Reread { get; } = new(StringComparer.Ordinal);
@@ -154,18 +164,17 @@ public sealed class TotalsProjector(
         public int DonorRowsLost { get; set; }
         /// <summary>Pledges whose message said which of its pledges created their velocity activity row (the others found one).</summary>
         private HashSet<string> Vouched { get; } = new(StringComparer.Ordinal);
-        /// <summary>The rows of the next step's donors who gave before, read while this step commits.</summary>
-        public DonorRead? DonorsAhead { get; set; }
 
         /// <summary>The pledge's donor gave in the ten minutes before it (intake found their activity row there, so it did
         /// not create it): their donor row most likely exists, and another instance may have written it. Known only from
         /// messages that say which pledges created their rows, for pledges a fund covers (intake records activity for those).</summary>
-        public bool GaveBefore(Pledge p, Campaign campaign) =>
-            p.DonorHash is not null && Vouched.Contains(p.Id) && !Created.ContainsKey(p.Id) && campaign.MatchingFunds.Any(f => f.Covers(p.ProjectId, p.AcceptedAt));
+        public bool GaveBefore(Pledge p, Campaign campaign) => Vouched.Contains(p.Id) && FoundActivity(p, Created, campaign);
 
         /// <summary><see cref="GaveBefore(Pledge, Campaign)"/> from one message alone.</summary>
-        public static bool GaveBefore(Pledge p, PledgeBatchMessage m, Campaign campaign) =>
-            p.DonorHash is not null && m.CreatedActivity is { } created && !created.ContainsKey(p.Id) && campaign.MatchingFunds.Any(f => f.Covers(p.ProjectId, p.AcceptedAt));
+        public static bool GaveBefore(Pledge p, PledgeBatchMessage m, Campaign campaign) => m.CreatedActivity is { } created && FoundActivity(p, created, campaign);
+
+        private static bool FoundActivity(Pledge p, IReadOnlyDictionary<string, string> created, Campaign campaign) =>
+            p.DonorHash is not null && !created.ContainsKey(p.Id) && campaign.MatchingFunds.Any(f => f.Covers(p.ProjectId, p.AcceptedAt));
 
         /// <summary>Takes every waiting message (at the turn's start, or while the turn is young); false when none was.</summary>
         public bool TakeWaiting(bool start = false)
@@ -247,7 +256,7 @@ public sealed class TotalsProjector(
             : null;
         // While another instance counts this shard too, the rows of donors who gave before are read now as well: that instance
         // may have changed them since this one last wrote them, and a row known here but stale costs a lost commit.
-        var returning = clock.GetTimestamp() < Volatile.Read(ref counting.SharedUntil)
+        var returning = counting.SharedAt(clock.GetTimestamp())
             ? pledgeList.Where(p => Turn.GaveBefore(p, batch, campaign)).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal) : null;
         var earlyDonors = returning is { Count: > 0 } ? ReadDonorsAhead(shard.Partition, returning, CancellationToken.None) : null;
         var mine = new Waiting(batch, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously), early, earlyDonors);
@@ -260,7 +269,7 @@ public sealed class TotalsProjector(
             {
                 var turn = new Turn(counting.Waiting, clock);
                 // The catch-up read serves the messages that were in hand then, for as long as another writer is taken to be there.
-                if (counting.CatchUp is { } caughtUp && clock.GetTimestamp() < Volatile.Read(ref counting.SharedUntil)) turn.EarlyDonors.Add(caughtUp);
+                if (counting.CatchUp is { } caughtUp && counting.SharedAt(clock.GetTimestamp())) turn.EarlyDonors.Add(caughtUp);
                 if (!turn.TakeWaiting(start: true)) continue;
                 try { await CountTurnAsync(shard, counting, turn, ct); }
                 catch (Exception e) { turn.Fail(e); }
@@ -328,11 +337,10 @@ public sealed class TotalsProjector(
                     };
                     if (e is LostRace { Row: FailedRow.Totals } || e is LostRace { RowKey: { } donorKey } && donorKey.StartsWith(DonorPrefix, StringComparison.Ordinal))
                     {
-                        var wasShared = clock.GetTimestamp() < Volatile.Read(ref counting.SharedUntil);
-                        Volatile.Write(ref counting.SharedUntil, clock.GetTimestamp() + clock.TimestampFrequency * 60);
+                        var now = clock.GetTimestamp();
                         // Just learnt of the other writer: the messages in hand arrived before, so their donors who gave before
                         // were not read as they arrived. Read them now, at once, while they wait.
-                        if (!wasShared)
+                        if (!counting.MarkShared(now, now + clock.TimestampFrequency * 60))
                         {
                             var inHand = counting.Waiting.SelectMany(w => w.Pledges.Where(p => Turn.GaveBefore(p, w.Message, shard.Campaign)))
                                 .Concat(turn.Pending.Where(p => turn.GaveBefore(p, shard.Campaign))).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
@@ -444,22 +452,11 @@ public sealed class TotalsProjector(
         var cached = counting.Totals;
         var stateTask = doubt is Doubt.Totals or Doubt.All || cached is null ? ReadTotalsAsync(partition, counting.Lane, ct) : Task.FromResult(((TotalsState, ETag?))(cached.Value.State.Clone(), cached.Value.ETag));
         var markersTask = KnowMarkersAsync(partition, pledges, markers, ct);
-        // Donors who gave before (another instance may have counted them): their rows read while the last step committed are
-        // at least as new as this instance's view (that step's own donors are not among them), so they replace it. One such
-        // donor not read ahead and unknown here is read now: adding their row blind would most likely fail the commit.
-        // readLately: donors whose rows were read since the step's messages arrived.
+        // Donors who gave before (another instance may have counted them): their rows read ahead are newer than this instance's
+        // view unless it wrote the row after the read went out (a read with the last commit is always newer: that step's own
+        // donors are not in it). One such donor not read ahead and unknown here is read now: adding their row blind would most
+        // likely fail the commit. readLately: donors whose rows were read since the step's messages arrived.
         var readLately = new HashSet<string>(StringComparer.Ordinal);
-        if (turn.DonorsAhead is { } ahead)
-        {
-            turn.DonorsAhead = null;
-            try
-            {
-                foreach (var (hash, row) in await ahead.Rows ?? []) counting.Donors[hash] = row;
-                readLately.UnionWith(ahead.Hashes);
-            }
-            catch (Exception failed) when (StoragePipelines.IsTransient(failed)) { ahead = null; }
-        }
-        // Rows read as their messages arrived: newer than this instance's view unless it wrote the row after the read went out.
         foreach (var early in turn.EarlyDonors.Where(r => r.Hashes.Overlaps(stepDonors)).ToList())
         {
             Dictionary<string, DonorRow>? rows;
@@ -481,7 +478,7 @@ public sealed class TotalsProjector(
         }
         // A donor who gave before is read now if this instance does not know their row, or, while another instance counts the
         // shard too, if it was not read since their message arrived (it arrived before this instance knew of the other).
-        var shared = clock.GetTimestamp() < Volatile.Read(ref counting.SharedUntil);
+        var shared = counting.SharedAt(clock.GetTimestamp());
         var reread = doubt == Doubt.All || turn.DonorRowsLost > 1 ? stepDonors : turn.Reread.Where(stepDonors.Contains)
             .Concat(pledges.Where(p => turn.GaveBefore(p, campaign) && (!counting.Donors.ContainsKey(p.DonorHash!) || shared && !readLately.Contains(p.DonorHash!)))
                 .Select(p => p.DonorHash!))
@@ -637,7 +634,7 @@ public sealed class TotalsProjector(
         turn.TakeWaiting();
         var next = Pack(turn.Pending.Where(p => !stepPledges.Contains(p.Id)), markers) is { Count: > 0 } following ? following : null;
         var donorsAhead = next?.Where(p => turn.GaveBefore(p, campaign) && !stepDonors.Contains(p.DonorHash!)).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
-        turn.DonorsAhead = donorsAhead is { Count: > 0 } ? ReadDonorsAhead(partition, donorsAhead, ct) : null;
+        if (donorsAhead is { Count: > 0 }) turn.EarlyDonors.Add(ReadDonorsAhead(partition, donorsAhead, ct));
         IReadOnlyList<Response> replies;
         try
         {

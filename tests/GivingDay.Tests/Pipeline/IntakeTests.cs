@@ -191,9 +191,7 @@ public class IntakeTests
         await using var healthy = await AppInstance.StartAsync(app.Prefix, services: s => s.AddSingleton<TimeProvider>(clock), listeners: false);
         await PostAllAsync(app, campaign, Crowd(3, seed: 5));
         var queue = app.Get<StorageAccount>().Queue(StorageNames.PledgeQueue);
-        var taken = 0;
-        await AppInstance.EventuallyAsync(async () => taken += (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value
-            .Sum(m => JsonSerializer.Deserialize<PledgeBatchMessage>(m.Body.ToString(), GivingDayJson.Options)!.Pledges.Count), n => n >= 3, what: "every message taken");
+        await HoldAllAsync(app.Get<StorageAccount>(), 3);
         Assert.True((await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount > 0);
         clock.SetUtcNow(DateTimeOffset.UtcNow);
 
@@ -218,13 +216,7 @@ public class IntakeTests
         var sent = Crowd(6, seed: 7);
         await PostAllAsync(app, campaign, sent);
         var queue = app.Get<StorageAccount>().Queue(StorageNames.PledgeQueue);
-        var taken = new List<(PledgeBatchMessage Message, string Id, string Receipt)>();
-        await AppInstance.EventuallyAsync(async () =>
-        {
-            foreach (var m in (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value)
-                taken.Add((JsonSerializer.Deserialize<PledgeBatchMessage>(m.Body.ToString(), GivingDayJson.Options)!, m.MessageId, m.PopReceipt));
-            return taken.Sum(t => t.Message.Pledges.Count);
-        }, n => n >= sent.Count, what: "every message taken");
+        var taken = await HoldAllAsync(app.Get<StorageAccount>(), sent.Count);
         clock.SetUtcNow(DateTimeOffset.UtcNow + PledgeRedrive.LeftFor + TimeSpan.FromSeconds(1));
 
         var redrive = healthy.Get<PledgeRedrive>();

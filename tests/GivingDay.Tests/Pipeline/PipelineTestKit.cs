@@ -65,6 +65,28 @@ public static class PipelineTestKit
         return messages;
     }
 
+    /// <summary>Takes every message off the pledge queue for 10 minutes (as the WebJobs listener holds them while it counts)
+    /// until they hold <paramref name="expectedPledges"/> pledges, without deleting them: each with its id and pop receipt.</summary>
+    public static async Task<List<(PledgeBatchMessage Message, string Id, string Receipt)>> HoldAllAsync(StorageAccount account, int expectedPledges)
+    {
+        var queue = account.Queue(StorageNames.PledgeQueue);
+        var taken = new List<(PledgeBatchMessage Message, string Id, string Receipt)>();
+        await AppInstance.EventuallyAsync(async () =>
+        {
+            foreach (var m in (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(10))).Value)
+                taken.Add((JsonSerializer.Deserialize<PledgeBatchMessage>(m.Body.ToString(), GivingDayJson.Options)!, m.MessageId, m.PopReceipt));
+            return taken.Sum(t => t.Message.Pledges.Count);
+        }, n => n >= expectedPledges, what: "every message taken");
+        return taken;
+    }
+
+    /// <summary>Mobile numbers (<paramref name="prefix"/> and four digits) whose donors land in <paramref name="shard"/> of a
+    /// campaign of <paramref name="shards"/>, as the app hashes contacts.</summary>
+    public static List<string> ContactsInShard(AppInstance app, string campaign, int shards, int shard, string prefix, int count) =>
+        Enumerable.Range(0, 10_000).Select(i => $"{prefix}{i:0000}")
+            .Where(c => ShardLayout.ShardOf(new Pledge("x", campaign, "zaochan", new(100), app.Get<DonorIdentity>().ContactHash(c), null, null, "online", default, ""), shards) == shard)
+            .Take(count).ToList();
+
     /// <summary>A stored pledge row, with the partition (shard) it is in and what counting wrote on it.</summary>
     public sealed record StoredPledge(string Partition, string Id, string ProjectId, long Amount, long Matched, string? FundId, string? DonorHash, bool Counted);
 

@@ -98,10 +98,7 @@ public class ShardingTests
         (await a.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 1_000_000, "1", perDonorCap: 3_000)], shards: 2))).EnsureSuccessStatusCode();
         // Donors of shard 0 only, so every message is that shard's; the last three rounds' donors gave in an earlier round,
         // counted by the other instance (their rows are shared by the lanes).
-        var identity = a.Get<DonorIdentity>();
-        var donors = Enumerable.Range(0, 400).Select(i => $"1380000{i:0000}")
-            .Where(c => ShardLayout.ShardOf(new Pledge("x", campaign, "zaochan", new(100), identity.ContactHash(c), null, null, "online", default, ""), 2) == 0)
-            .Take(25).ToList();
+        var donors = ContactsInShard(a, campaign, shards: 2, shard: 0, "1380000", 25);
         var sent = new List<Sent>();
         // The instances take turns counting the shard: the second meets the first's row, then the first meets the second's.
         // The one that loses the row moves to another lane; after that neither loses again, so no third lane appears.
@@ -152,9 +149,7 @@ public class ShardingTests
         await using var b = await AppInstance.StartAsync(prefix, listeners: false);
         var campaign = TestCampaigns.NewId();
         (await a.PutCampaignAsync(campaign, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 1_000_000, "1")], shards: 2))).EnsureSuccessStatusCode();
-        var identity = a.Get<DonorIdentity>();
-        var inShard0 = Enumerable.Range(0, 400).Select(i => $"1390000{i:0000}")
-            .Where(c => ShardLayout.ShardOf(new Pledge("x", campaign, "zaochan", new(100), identity.ContactHash(c), null, null, "online", default, ""), 2) == 0).ToList();
+        var inShard0 = ContactsInShard(a, campaign, shards: 2, shard: 0, "1390000", 20);
         var returning = inShard0.Take(5).ToList();
         var sent = new List<Sent>();
 
