@@ -81,38 +81,92 @@ public sealed class FundAllotments(StorageAccount account, ResiliencePipelinePro
     /// the holder is allotted per fund.</summary>
     public async Task<Dictionary<string, long>> DrawAsync(Campaign campaign, string holder, IReadOnlyDictionary<string, long> wanted, TotalsState shardState, CancellationToken ct)
     {
-        var allotted = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var pass = 0; ; pass++)
         {
-            var reclaim = await pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync(async t =>
-            {
-                var (funds, etag) = await ReadAsync(campaign.Id, t);
-                var changed = false;
-                var stillShort = false;
-                allotted.Clear();
-                foreach (var (fundId, shares) in funds) allotted[fundId] = shares.AllottedTo(holder);
-                foreach (var (fundId, want) in wanted)
-                {
-                    if (!funds.TryGetValue(fundId, out var shares)) continue; // no pool (yet): nothing to draw
-                    // What this shard released but the fund row does not show returned yet (a reclaim stopped half way).
-                    if (shardState.Released(fundId) > shares.ReturnedBy(holder)) { shares.Returned[holder] = shardState.Released(fundId); changed = true; }
-                    var lacking = want - (shares.AllottedTo(holder) - shardState.Used(fundId) - shardState.Released(fundId));
-                    if (lacking > 0)
-                    {
-                        var headroom = shares.Free >= shares.Pool / 4 ? shares.Free / (2L * campaign.Shards) : 0;
-                        var grant = Math.Min(shares.Free, lacking + headroom);
-                        if (grant > 0) { shares.Allotted[holder] = shares.AllottedTo(holder) + grant; shares.Drained = false; changed = true; }
-                        // Short, and other holders may hold unused money: worth a reclaim.
-                        if (grant < lacking && !shares.Drained) stillShort = true;
-                    }
-                    allotted[fundId] = shares.AllottedTo(holder);
-                }
-                if (changed) await WriteAsync(campaign.Id, funds, etag, t);
-                return stillShort;
-            }, ct);
+            var request = new Draw(campaign, holder, wanted, shardState);
+            var draws = _draws.GetOrAdd(campaign.Id, _ => new Draws());
+            bool run;
+            lock (draws) { draws.Waiting.Add(request); run = !draws.Running; draws.Running = true; }
+            if (run) _ = DrawWaitingAsync(draws);
+            var (allotted, reclaim) = await request.Done.Task.WaitAsync(ct);
             if (!reclaim || pass == 1) return allotted;
             await ReclaimAsync(campaign.Id, except: holder, ct);
         }
+    }
+
+    // The draws of one campaign in this instance go to the fund row one read and one write at a time, each for all the draws
+    // that waited meanwhile: the shards an instance counts start together and would otherwise race one another for the row,
+    // a round trip or more lost per race. Keyed by campaign.
+    private readonly ConcurrentDictionary<string, Draws> _draws = new(StringComparer.Ordinal);
+
+    private sealed class Draws
+    {
+        public List<Draw> Waiting { get; set; } = [];
+        public bool Running { get; set; }
+    }
+
+    /// <summary>A draw waiting for the fund row. Done: what the holder is allotted per fund, and whether it is still short
+    /// while other holders may hold unused money (worth a reclaim).</summary>
+    private sealed record Draw(Campaign Campaign, string Holder, IReadOnlyDictionary<string, long> Wanted, TotalsState ShardState)
+    {
+        public TaskCompletionSource<(Dictionary<string, long> Allotted, bool StillShort)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private async Task DrawWaitingAsync(Draws draws)
+    {
+        while (true)
+        {
+            List<Draw> batch;
+            lock (draws)
+            {
+                if (draws.Waiting.Count == 0) { draws.Running = false; return; }
+                (batch, draws.Waiting) = (draws.Waiting, []);
+            }
+            try
+            {
+                // Not a caller's token: the write serves every draw of the batch (the storage pipeline bounds it).
+                var results = await pipelines.GetPipeline(StoragePipelines.LostRace).ExecuteAsync(async t =>
+                {
+                    var (funds, etag) = await ReadAsync(batch[0].Campaign.Id, t);
+                    var changed = false;
+                    // In the order asked: each grant comes out of what the draws before it left free.
+                    var granted = batch.Select(d => Grant(d, funds, ref changed)).ToList();
+                    if (changed) await WriteAsync(batch[0].Campaign.Id, funds, etag, t);
+                    return granted;
+                }, CancellationToken.None);
+                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
+            }
+            catch (Exception e)
+            {
+                foreach (var d in batch) d.Done.TrySetException(e);
+            }
+        }
+    }
+
+    /// <summary>One draw on the fund row as read (changed in place): tops the holder up to what it wants, with headroom while
+    /// a quarter of the pool or more is free.</summary>
+    private static (Dictionary<string, long> Allotted, bool StillShort) Grant(Draw d, Dictionary<string, FundShares> funds, ref bool changed)
+    {
+        var allotted = new Dictionary<string, long>(StringComparer.Ordinal);
+        var stillShort = false;
+        foreach (var (fundId, shares) in funds) allotted[fundId] = shares.AllottedTo(d.Holder);
+        foreach (var (fundId, want) in d.Wanted)
+        {
+            if (!funds.TryGetValue(fundId, out var shares)) continue; // no pool (yet): nothing to draw
+            // What this shard released but the fund row does not show returned yet (a reclaim stopped half way).
+            if (d.ShardState.Released(fundId) > shares.ReturnedBy(d.Holder)) { shares.Returned[d.Holder] = d.ShardState.Released(fundId); changed = true; }
+            var lacking = want - (shares.AllottedTo(d.Holder) - d.ShardState.Used(fundId) - d.ShardState.Released(fundId));
+            if (lacking > 0)
+            {
+                var headroom = shares.Free >= shares.Pool / 4 ? shares.Free / (2L * d.Campaign.Shards) : 0;
+                var grant = Math.Min(shares.Free, lacking + headroom);
+                if (grant > 0) { shares.Allotted[d.Holder] = shares.AllottedTo(d.Holder) + grant; shares.Drained = false; changed = true; }
+                // Short, and other holders may hold unused money: worth a reclaim.
+                if (grant < lacking && !shares.Drained) stillShort = true;
+            }
+            allotted[fundId] = shares.AllottedTo(d.Holder);
+        }
+        return (allotted, stillShort);
     }
 
     /// <summary>Sets each fund's pool (the organiser's change). A pool may not go below what the shards hold: what they

@@ -183,6 +183,34 @@ public class ShardingTests
     }
 
     [Fact]
+    public async Task Draws_of_one_instance_for_eight_lanes_at_once_share_the_fund_rows_reads_and_writes_and_stay_within_the_pool()
+    {
+        var reads = new System.Runtime.CompilerServices.StrongBox<int>();
+        var commits = new System.Runtime.CompilerServices.StrongBox<int>();
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false, services: CountCalls(reads, commits));
+        var campaignId = TestCampaigns.NewId();
+        const long pool = 1_000_000;
+        (await app.PutCampaignAsync(campaignId, TestCampaigns.Definition([TestCampaigns.Fund("aixin", pool, "1")], shards: 4))).EnsureSuccessStatusCode();
+        var campaign = (await app.Get<GivingDay.Campaigns.CampaignStore>().GetAsync(campaignId, default))!;
+        var holders = Enumerable.Range(0, 4).SelectMany(shard => new[] { FundShares.Key(shard, 0), FundShares.Key(shard, 1) }).ToList();
+        var before = reads.Value;
+
+        // Eight lanes of four shards start at once, as an instance's shards do when a backlog arrives.
+        var allotments = app.Get<FundAllotments>();
+        var drawn = await Task.WhenAll(holders.Select(h => allotments.DrawAsync(campaign, h, new Dictionary<string, long> { ["aixin"] = 10_000 }, new TotalsState(), default)));
+
+        // The first draw goes alone and the seven that waited for it go together: two reads and two writes of the fund row,
+        // where eight draws racing for it would take at least sixteen calls.
+        Assert.Equal(4, reads.Value - before);
+        Assert.All(drawn, d => Assert.True(d["aixin"] >= 10_000, $"allotted {d["aixin"]}"));
+        var (funds, _) = await allotments.ReadAsync(campaignId, default);
+        Assert.Equal(holders.Order(), funds["aixin"].Allotted.Keys.Order());
+        Assert.Equal(funds["aixin"].Allotted.Values.Sum(), funds["aixin"].Reserved);
+        Assert.True(funds["aixin"].Reserved <= pool, $"reserved {funds["aixin"].Reserved} of {pool}");
+        Assert.Equal(holders.Select(h => funds["aixin"].AllottedTo(h)), drawn.Select(d => d["aixin"]));
+    }
+
+    [Fact]
     public async Task A_pool_is_lowered_to_what_the_shards_matched_after_taking_back_what_they_hold_unused()
     {
         await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix());
