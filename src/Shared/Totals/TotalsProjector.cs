@@ -597,6 +597,12 @@ public sealed class TotalsProjector(
         foreach (var (hash, projects) in stepProjects)
         {
             var matched = donorMatched.GetValueOrDefault(hash) ?? Known(hash)?.Matched ?? new Dictionary<string, Money>();
+            // A known donor whose row the step would write as it is (no project new to them, nothing matched to them) is left
+            // out of the transaction, so another instance's change to that row cannot fail it. That holds with a stale view:
+            // a donor's row only grows, so a project known here is in the row now, and a match refused with a stale (lower)
+            // matched total is refused with the current one too (the velocity rule and the pools do not depend on the row).
+            // A returning donor past their cap or the velocity rule is the usual case, and the one two instances race for.
+            if (Known(hash) is { } unchanged && projects.SetEquals(unchanged.Projects) && SameMatched(matched, unchanged.Matched)) continue;
             var row = new TableEntity(partition, LedgerKeys.Donor(hash))
             {
                 ["Matched"] = JsonSerializer.Serialize(matched, GivingDayJson.Options),
@@ -674,6 +680,9 @@ public sealed class TotalsProjector(
             }
         return union;
     }
+
+    private static bool SameMatched(IReadOnlyDictionary<string, Money> a, IReadOnlyDictionary<string, Money> b) =>
+        a.Keys.Union(b.Keys).All(fund => a.GetValueOrDefault(fund).Fen == b.GetValueOrDefault(fund).Fen);
 
     private static ETag? ETagOf(IReadOnlyList<Response> replies, int index) =>
         index < replies.Count && replies[index]?.Headers.ETag is { } etag ? etag : null;

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Runtime.CompilerServices;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
@@ -203,6 +204,44 @@ public class CountingTests
 
         AssertTotalsMatch(await AppInstance.EventuallyAsync(() => a.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard"),
             board => board.GetProperty("totals").GetProperty("pledges").GetInt64() == sent.Count, what: "all counted"), sent);
+        Assert.Equal(0, await MarkedPledgesLeftAsync(a.Get<StorageAccount>(), campaignId));
+    }
+
+    [Fact]
+    public async Task A_returning_gift_that_changes_nothing_in_the_donors_row_commits_over_another_instances_change_to_that_row()
+    {
+        var prefix = Azurite.UniquePrefix();
+        var reads = new StrongBox<int>();
+        var commits = new StrongBox<int>();
+        await using var a = await AppInstance.StartAsync(prefix, listeners: false, services: CountCalls(reads, commits));
+        await using var b = await AppInstance.StartAsync(prefix, listeners: false);
+        var campaignId = TestCampaigns.NewId();
+        // No fund: nothing is matched, so a donor's row changes only when they give to a project new to them.
+        (await a.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        var sent = new List<Sent>();
+        async Task CountOnAsync(AppInstance counter, Sent gift)
+        {
+            await PostAllAsync(a, campaignId, [gift]);
+            var messages = await DrainAsync(a.Get<StorageAccount>(), 1);
+            reads.Value = 0; commits.Value = 0;
+            Assert.Equal(1, await counter.Get<TotalsProjector>().CountAsync(messages.Single(), default));
+            sent.Add(gift);
+        }
+
+        const string contact = "13700000001";
+        await CountOnAsync(a, new Sent("zaochan", 1000, contact));
+        // b adds a project to the donor's row: a's copy of it is now stale, and so is its copy of the totals row.
+        await CountOnAsync(b, new Sent("weixinyuan", 2000, contact));
+        // The donor gives again to a project a knows they gave to: their row would be written as it is, so it is left out.
+        // The first try loses on the totals row only, and the second commits; writing the row would have lost a third try
+        // on it.
+        await CountOnAsync(a, new Sent("zaochan", 3000, contact));
+        Assert.Equal(2, commits.Value);
+
+        AssertTotalsMatch(await a.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard"), sent);
+        var donorRows = await a.Get<StorageAccount>().Table(StorageNames.LedgerTable)
+            .QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {LedgerKeys.Donor("")} and RowKey lt {"d}"}")).ToListAsync();
+        Assert.Equal("[\"weixinyuan\",\"zaochan\"]", Assert.Single(donorRows).GetString("Projects"));
         Assert.Equal(0, await MarkedPledgesLeftAsync(a.Get<StorageAccount>(), campaignId));
     }
 
