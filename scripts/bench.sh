@@ -5,8 +5,8 @@
 #          [--concurrency N] [--seconds S] [--rate N] [--donors distinct|repeat|anonymous] [--no-fund] [--shards N] [--poll]
 #   --storage-latency-ms MS  adds MS to every storage call the app makes (Storage:SimulatedLatencyMs), as in Azure
 #   --scale-table            counting's capacity for 1, 2, 4 shards on 1 and 2 instances (latency 15 ms unless given):
-#                            one instance with counting off takes 4,000 pledges (--pledges; or what it takes in
-#                            120 s), then the counting instances start and drain that backlog; each cell on a fresh
+#                            one instance with counting off and no latency added takes 4,000 pledges (--pledges;
+#                            or what it takes in 120 s), then the counting instances start and drain that backlog; each cell on a fresh
 #                            Azurite (its table queries scan the whole table, so earlier runs would slow later ones).
 #                            Each cell prints the machine's CPU use while it drained: where it nears 100%, the cell
 #                            measures this machine's cores, not the counting's design
@@ -79,7 +79,9 @@ for n in $instance_counts; do
   for shards in $shard_counts; do
     echo "==> $n counting instance(s), $shards shard(s), $latency ms per storage call"
     start_azurite
-    start_apps 1 "$latency" false
+    # The backlog is taken with no latency added (as fast as this box can): the cell measures counting alone, and intake's
+    # messages then hold as many pledges as at Azure's latency, not the few a slowed intake would put in each.
+    start_apps 1 0 false
     bench --no-limit --seconds 120 --pledges 4000 --shards "$shards" "${pass[@]}" --counters "scripts/bench-instances.sh $n $latency true $work/apps.pids $work >/dev/null" | tee "$work/scale-$n-$shards.txt"
     counted[$n,$shards]=$(awk '/^counted \(drain\)/ {print $3}' "$work/scale-$n-$shards.txt")
     stop_apps
