@@ -52,7 +52,7 @@ public sealed class TotalsProjector(
         public SemaphoreSlim Lock { get; } = new(1, 1);
         public ConcurrentQueue<Waiting> Waiting { get; } = new();
         /// <summary>Which of the shard's totals rows this instance writes (<see cref="ShardLayout.Lanes"/>; always 0 in a
-        /// one-shard campaign). It moves to another lane when it loses the row to another writer.</summary>
+        /// one-shard campaign): one at random at first, then another when it loses the row to another writer.</summary>
         public int Lane { get; set; }
         public (TotalsState State, ETag ETag)? Totals
         {
@@ -243,7 +243,9 @@ public sealed class TotalsProjector(
         if (batch.Shard < 0 || batch.Shard >= campaign.Shards)
             throw new InvalidOperationException($"campaign {batch.CampaignId} has {campaign.Shards} shard(s), not a shard {batch.Shard}");
         var shard = new Shard(campaign, batch.Shard, ShardLayout.Partition(campaign.Id, batch.Shard));
-        var counting = _campaigns.GetOrAdd(shard.Partition, _ => new CampaignCounting());
+        // A sharded campaign's instance starts on a lane of its own choosing: instances started together on one lane would
+        // first lose commits to each other, and the loser would then draw an allotment for the lane it moves to.
+        var counting = _campaigns.GetOrAdd(shard.Partition, _ => new CampaignCounting { Lane = Random.Shared.Next(ShardLayout.LanesOf(campaign.Shards)) });
         // The velocity activity of its pledges is read now, while the message waits for the shard's turn, so a step finds it
         // read. What the read could miss is a pledge of the same donor accepted before these but committed by intake only
         // after this message was sent; intake commits within milliseconds of accepting, so a read at the step would miss it

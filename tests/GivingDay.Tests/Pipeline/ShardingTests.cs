@@ -117,17 +117,20 @@ public class ShardingTests
         var lanes = new List<TableEntity>();
         await foreach (var row in ledger.QueryAsync<TableEntity>(r => r.PartitionKey == campaign && r.RowKey.CompareTo("state") >= 0 && r.RowKey.CompareTo("state}") < 0))
             lanes.Add(row);
+        // Each started on a lane at random; if both took the same one, one lost it and moved. Either way two lanes.
         Assert.Equal(2, lanes.Count);
-        Assert.Contains(lanes, r => r.RowKey == "state");
-        var other = Assert.Single(lanes, r => r.RowKey != "state").RowKey;
-        Assert.Matches(@"^state\|[1-3]$", other);
+        Assert.All(lanes, r => Assert.Matches(@"^state(\|[1-3])?$", r.RowKey));
+        // Both lanes counted, and each matched only from its own allotment in the fund row (lane 0 holds as "0", lane k as "0.k").
         var states = lanes.Select(r => TotalsState.FromRow(r).State).ToList();
-        // Both lanes counted, and each matched only from its own allotment in the fund row.
-        Assert.All(states, s => Assert.True(s.Totals.Pledges > 0));
         var (funds, _) = await a.Get<FundAllotments>().ReadAsync(campaign, default);
-        Assert.True(states[lanes.FindIndex(r => r.RowKey == "state")].Used("aixin") <= funds["aixin"].AllottedTo("0"));
-        Assert.True(states[lanes.FindIndex(r => r.RowKey == other)].Used("aixin") <= funds["aixin"].AllottedTo("0." + other[^1]));
-        Assert.True(funds["aixin"].AllottedTo("0." + other[^1]) > 0);
+        Assert.All(lanes, r =>
+        {
+            var state = TotalsState.FromRow(r).State;
+            var holder = FundShares.Key(0, r.RowKey == "state" ? 0 : r.RowKey[^1] - '0');
+            Assert.True(state.Totals.Pledges > 0);
+            Assert.True(funds["aixin"].AllottedTo(holder) > 0);
+            Assert.True(state.Used("aixin") <= funds["aixin"].AllottedTo(holder), $"lane {r.RowKey} used {state.Used("aixin")} of {funds["aixin"].AllottedTo(holder)}");
+        });
 
         // Readers add the lanes up: exact totals, donors counted once though their gifts were counted in both lanes.
         var board = await a.GetJsonAsync($"/api/campaigns/{campaign}/leaderboard");
