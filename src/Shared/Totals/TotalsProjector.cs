@@ -162,6 +162,9 @@ public sealed class TotalsProjector(
         public HashSet<string> Reread { get; } = new(StringComparer.Ordinal);
         /// <summary>How many tries of the current step lost on a donor's row: from the second, a try reads all its donors.</summary>
         public int DonorRowsLost { get; set; }
+        /// <summary>Donors whose row the current step's last try lost on: the next try leaves their pledges out (they go in the
+        /// next step, their row read meanwhile), so it needs no read before it commits.</summary>
+        public HashSet<string> LeftOut { get; } = new(StringComparer.Ordinal);
         /// <summary>Pledges whose message said which of its pledges created their velocity activity row (the others found one).</summary>
         private HashSet<string> Vouched { get; } = new(StringComparer.Ordinal);
 
@@ -357,8 +360,16 @@ public sealed class TotalsProjector(
                             // A second donor's row failing in one step: most of its donors may be known elsewhere (a campaign
                             // without a fund has no velocity rows to tell), so all its donors are read before the next try.
                             turn.DonorRowsLost++;
-                            counting.Donors.Remove(key[DonorPrefix.Length..]);
-                            turn.Reread.Add(key[DonorPrefix.Length..]);
+                            var donor = key[DonorPrefix.Length..];
+                            counting.Donors.Remove(donor);
+                            // The first such loss of a step: the next try goes without that donor's pledges, at once, and their
+                            // row is read for the step that takes them. After that, a try reads all its donors.
+                            if (turn.DonorRowsLost == 1)
+                            {
+                                turn.LeftOut.Add(donor);
+                                turn.EarlyDonors.Add(ReadDonorsAhead(shard.Partition, [donor], CancellationToken.None));
+                            }
+                            else turn.Reread.Add(donor);
                         }
                         else if (turn.Markers.Markers.ContainsKey(key[LedgerKeys.MarkerPrefix.Length..])) turn.Markers.Markers[key[LedgerKeys.MarkerPrefix.Length..]] = null;
                     }
@@ -385,6 +396,7 @@ public sealed class TotalsProjector(
             // After a step that committed, the rest are most likely uncounted too and the view is current.
             if (step.Counted.Count > 0) doubt = Doubt.None;
             turn.DonorRowsLost = 0;
+            turn.LeftOut.Clear();
         }
     }
 
@@ -446,7 +458,13 @@ public sealed class TotalsProjector(
         // the pledges of the try before (their reads are done): taking more would widen the window for losing again.
         if (doubt == Doubt.None) turn.TakeWaiting();
         var tried = doubt != Doubt.None && activityRead.Value is { } before ? turn.Pending.Where(p => before.PledgeIds.Contains(p.Id)).ToList() : [];
-        var pledges = Pack(tried.Count > 0 ? tried : turn.Pending, markers);
+        var candidates = tried.Count > 0 ? tried : turn.Pending;
+        var pledges = Pack(candidates, markers);
+        // Pledges of a donor whose row the try before lost on wait for the next step, when more pledges wait than this step
+        // takes (a step follows anyway); otherwise this try waits for the read of that row, sent when the try before lost.
+        if (turn.LeftOut.Count > 0 && turn.Pending.Count > pledges.Count && pledges.Any(p => p.DonorHash is not null && turn.LeftOut.Contains(p.DonorHash))
+            && Pack(candidates.Where(p => p.DonorHash is null || !turn.LeftOut.Contains(p.DonorHash)), markers) is { Count: > 0 } without)
+            pledges = without;
         var stepPledges = pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var stepDonors = pledges.Where(p => p.DonorHash is not null).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
 

@@ -208,6 +208,48 @@ public class CountingTests
     }
 
     [Fact]
+    public async Task A_donor_row_lost_while_more_pledges_wait_sends_that_donor_to_the_next_step_and_the_rest_commit_without_a_read()
+    {
+        var prefix = Azurite.UniquePrefix();
+        var reads = new StrongBox<int>();
+        var commits = new StrongBox<int>();
+        await using var a = await AppInstance.StartAsync(prefix, listeners: false);
+        await using var b = await AppInstance.StartAsync(prefix, listeners: false, services: CountCalls(reads, commits));
+        var campaignId = TestCampaigns.NewId();
+        // No fund: nothing tells b beforehand that the donor gave before.
+        (await a.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        var returning = new Sent("zaochan", 500, "13700000000");
+        var sent = new List<Sent> { returning };
+        await PostAllAsync(a, campaignId, [returning]);
+        foreach (var m in await DrainAsync(a.Get<StorageAccount>(), 1)) await a.Get<TotalsProjector>().CountAsync(m, default);
+
+        // The donor gives again, first; then 59 new donors: more than one step holds.
+        var again = new Sent("weixinyuan", 600, returning.Contact);
+        var newcomers = Enumerable.Range(0, 59).Select(i => new Sent(Projects[i % 3], 700 + i, $"1360000{i:0000}")).ToList();
+        var ids = await PostAllAsync(a, campaignId, [again]);
+        await PostAllAsync(a, campaignId, newcomers);
+        var messages = await DrainAsync(a.Get<StorageAccount>(), 60);
+        sent.Add(again);
+        sent.AddRange(newcomers);
+        reads.Value = 0; commits.Value = 0;
+        Assert.Equal(60, await b.Get<TotalsProjector>().CountAsync(new PledgeBatchMessage(campaignId, messages.SelectMany(m => m.Pledges).ToList()), default));
+
+        // b's first try adds the donor's row and loses on it; the second try goes at once without that gift, and the gift is
+        // counted in the next step with the rest: three commits, two steps, and the returning gift in the later one.
+        Assert.Equal(3, commits.Value);
+        var counted = new Dictionary<string, DateTimeOffset>();
+        await foreach (var row in a.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(TableClient.CreateQueryFilter(
+            $"PartitionKey eq {campaignId} and RowKey ge {LedgerKeys.Pledge("")} and RowKey lt {LedgerKeys.Pledge("~")}")))
+            counted[row.RowKey[LedgerKeys.Pledge("").Length..]] = row.GetDateTimeOffset("CountedAt")!.Value;
+        var steps = messages.SelectMany(m => m.Pledges).Select(p => counted[p.Id]).Distinct().Order().ToList();
+        Assert.Equal(2, steps.Count);
+        Assert.Equal(steps[1], counted[Assert.Single(ids)]);
+
+        AssertTotalsMatch(await a.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard"), sent);
+        Assert.Equal(0, await MarkedPledgesLeftAsync(a.Get<StorageAccount>(), campaignId));
+    }
+
+    [Fact]
     public async Task A_returning_gift_that_changes_nothing_in_the_donors_row_commits_over_another_instances_change_to_that_row()
     {
         var prefix = Azurite.UniquePrefix();
