@@ -143,6 +143,28 @@ public class ShardingTests
     }
 
     [Fact]
+    public async Task An_instance_starts_on_a_lane_of_a_shard_at_random()
+    {
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false);
+        var ledger = app.Get<StorageAccount>().Table(StorageNames.LedgerTable);
+        var counted = new HashSet<string>();
+        // Twelve campaigns, each counted for the first time: each lane this instance counted shard 0 on.
+        for (var i = 0; i < 12; i++)
+        {
+            var campaign = TestCampaigns.NewId();
+            (await app.PutCampaignAsync(campaign, TestCampaigns.Definition(shards: 2))).EnsureSuccessStatusCode();
+            await PostAllAsync(app, campaign, [new Sent("zaochan", 1000, ContactsInShard(app, campaign, shards: 2, shard: 0, "1380000", 1)[0])]);
+            foreach (var m in await DrainAsync(app.Get<StorageAccount>(), 1)) Assert.Equal(1, await app.Get<TotalsProjector>().CountAsync(m, default));
+            await foreach (var row in ledger.QueryAsync<TableEntity>(r => r.PartitionKey == campaign && r.RowKey.CompareTo("state") >= 0 && r.RowKey.CompareTo("state}") < 0))
+                if (TotalsState.FromRow(row).State.Totals.Pledges > 0) counted.Add(row.RowKey);
+        }
+        // Always the same lane (lane 0, as it used to be) would put two instances started together on one row; twelve
+        // random starts all on one of four lanes would happen once in four million runs.
+        Assert.True(counted.Count > 1, $"lanes counted on: {string.Join(", ", counted)}");
+        Assert.All(counted, lane => Assert.Matches(@"^state(\|[1-3])?$", lane));
+    }
+
+    [Fact]
     public async Task While_another_instance_counts_a_shard_too_the_rows_of_donors_who_gave_before_are_read_as_their_messages_arrive()
     {
         var prefix = Azurite.UniquePrefix();
