@@ -162,17 +162,40 @@ public class CountingTests
         Assert.Equal(5 * 1500, board.GetProperty("totals").GetProperty("matched").GetInt64());
     }
 
-    [Fact]
-    public async Task A_donor_row_another_instance_wrote_costs_a_read_of_that_row_and_many_cost_one_read_of_the_step()
+    /// <summary>Two instances on one storage, one of them (B, or A) counting its storage reads and commits, and a campaign
+    /// without a fund, made through A.</summary>
+    private static async Task<TwoInstances> TwoInstancesWithoutFundAsync(bool countOnB)
     {
         var prefix = Azurite.UniquePrefix();
         var reads = new StrongBox<int>();
         var commits = new StrongBox<int>();
-        await using var a = await AppInstance.StartAsync(prefix, listeners: false);
-        await using var b = await AppInstance.StartAsync(prefix, listeners: false, services: CountCalls(reads, commits));
-        var campaignId = TestCampaigns.NewId();
-        // No fund: no velocity rows, so nothing tells counting beforehand which donors gave before.
-        (await a.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        var a = await AppInstance.StartAsync(prefix, listeners: false, services: countOnB ? null : CountCalls(reads, commits));
+        var b = await AppInstance.StartAsync(prefix, listeners: false, services: countOnB ? CountCalls(reads, commits) : null);
+        var pair = new TwoInstances(a, b, TestCampaigns.NewId(), reads, commits);
+        try { (await a.PutCampaignAsync(pair.CampaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode(); }
+        catch
+        {
+            await pair.DisposeAsync();
+            throw;
+        }
+        return pair;
+    }
+
+    private sealed record TwoInstances(AppInstance A, AppInstance B, string CampaignId, StrongBox<int> Reads, StrongBox<int> Commits) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await B.DisposeAsync();
+            await A.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_donor_row_another_instance_wrote_costs_a_read_of_that_row_and_many_cost_one_read_of_the_step()
+    {
+        await using var pair = await TwoInstancesWithoutFundAsync(countOnB: true);
+        var (a, b, campaignId, reads, commits) = pair;
+        // The campaign has no fund: no velocity rows, so nothing tells counting beforehand which donors gave before.
         var sent = Enumerable.Range(0, 12).Select(i => new Sent(Projects[i % 3], 1000 + i, $"1370000{i:0000}")).ToList();
         await PostAllAsync(a, campaignId, sent);
         foreach (var m in await DrainAsync(a.Get<StorageAccount>(), sent.Count)) await a.Get<TotalsProjector>().CountAsync(m, default);
@@ -210,14 +233,9 @@ public class CountingTests
     [Fact]
     public async Task A_donor_row_lost_while_more_pledges_wait_sends_that_donor_to_the_next_step_and_the_rest_commit_without_a_read()
     {
-        var prefix = Azurite.UniquePrefix();
-        var reads = new StrongBox<int>();
-        var commits = new StrongBox<int>();
-        await using var a = await AppInstance.StartAsync(prefix, listeners: false);
-        await using var b = await AppInstance.StartAsync(prefix, listeners: false, services: CountCalls(reads, commits));
-        var campaignId = TestCampaigns.NewId();
-        // No fund: nothing tells b beforehand that the donor gave before.
-        (await a.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        await using var pair = await TwoInstancesWithoutFundAsync(countOnB: true);
+        var (a, b, campaignId, reads, commits) = pair;
+        // The campaign has no fund: nothing tells b beforehand that the donor gave before.
         var returning = new Sent("zaochan", 500, "13700000000");
         var sent = new List<Sent> { returning };
         await PostAllAsync(a, campaignId, [returning]);
@@ -252,14 +270,9 @@ public class CountingTests
     [Fact]
     public async Task A_returning_gift_that_changes_nothing_in_the_donors_row_commits_over_another_instances_change_to_that_row()
     {
-        var prefix = Azurite.UniquePrefix();
-        var reads = new StrongBox<int>();
-        var commits = new StrongBox<int>();
-        await using var a = await AppInstance.StartAsync(prefix, listeners: false, services: CountCalls(reads, commits));
-        await using var b = await AppInstance.StartAsync(prefix, listeners: false);
-        var campaignId = TestCampaigns.NewId();
-        // No fund: nothing is matched, so a donor's row changes only when they give to a project new to them.
-        (await a.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();
+        await using var pair = await TwoInstancesWithoutFundAsync(countOnB: false);
+        var (a, b, campaignId, reads, commits) = pair;
+        // The campaign has no fund: nothing is matched, so a donor's row changes only when they give to a project new to them.
         var sent = new List<Sent>();
         async Task CountOnAsync(AppInstance counter, Sent gift)
         {
