@@ -160,11 +160,17 @@ public sealed class TotalsProjector(
         public List<DonorRead> EarlyDonors { get; } = [];
         /// <summary>Donors whose rows a lost race showed changed (by another instance): read at the next try.</summary>
         public HashSet<string> Reread { get; } = new(StringComparer.Ordinal);
-        /// <summary>How many tries of the current step lost on a donor's row: from the second, a try reads all its donors.</summary>
+        /// <summary>How many tries of the current step lost on a donor's row.</summary>
         public int DonorRowsLost { get; set; }
-        /// <summary>Donors whose row the current step's last try lost on: the next try leaves their pledges out (they go in the
-        /// next step, their row read meanwhile), so it needs no read before it commits.</summary>
-        public HashSet<string> LeftOut { get; } = new(StringComparer.Ordinal);
+        /// <summary>The next tries of the current step read all its donors (see <see cref="LeftOut"/> for when).</summary>
+        public bool ReadAllDonors { get; set; }
+        /// <summary>Donors whose row a try of the current step lost on: the next tries leave their pledges out (they go in the
+        /// next step, their row read meanwhile), so they need no read before they commit. True: a row this instance knew,
+        /// changed since by another writer (up to <see cref="ChangedRowsLeftOut"/> a step), left out even when nothing else
+        /// waits; false: a donor taken for new (the step's first lost donor row only), left out only when more pledges wait
+        /// than the step takes (otherwise the try waits for the read). Any other lost donor row makes the next tries read all
+        /// the step's donors.</summary>
+        public Dictionary<string, bool> LeftOut { get; } = new(StringComparer.Ordinal);
         /// <summary>Pledges whose message said which of its pledges created their velocity activity row (the others found one).</summary>
         private HashSet<string> Vouched { get; } = new(StringComparer.Ordinal);
 
@@ -357,19 +363,28 @@ public sealed class TotalsProjector(
                         var key = ((LostRace)e).RowKey!;
                         if (key.StartsWith(DonorPrefix, StringComparison.Ordinal))
                         {
-                            // A second donor's row failing in one step: most of its donors may be known elsewhere (a campaign
-                            // without a fund has no velocity rows to tell), so all its donors are read before the next try.
-                            turn.DonorRowsLost++;
                             var donor = key[DonorPrefix.Length..];
-                            counting.Donors.Remove(donor);
-                            // The first such loss of a step: the next try goes without that donor's pledges, at once, and their
-                            // row is read for the step that takes them. After that, a try reads all its donors.
-                            if (turn.DonorRowsLost == 1)
+                            // A row this instance knew (its replace failed): another instance changed it since, as it does the
+                            // rows of donors who give again while both count the shard. That donor's pledges wait for the next
+                            // step, their row read meanwhile, and the next try goes at once without them, even when nothing
+                            // else waits: the step's other messages are not held back by one donor's read. Past a few such
+                            // rows in one step, the other instance changes this step's donors faster than one read each
+                            // catches up with, and all of them are read before the next try.
+                            var changed = counting.Donors.Remove(donor);
+                            // A row it took for new (its add failed): the donor gave before, unknown here. A second lost row in
+                            // one step: most of its donors may be known elsewhere (a campaign without a fund has no velocity
+                            // rows to tell), so all its donors are read before the next try.
+                            turn.DonorRowsLost++;
+                            if (changed ? turn.LeftOut.Count < ChangedRowsLeftOut : turn.DonorRowsLost == 1)
                             {
-                                turn.LeftOut.Add(donor);
+                                turn.LeftOut[donor] = changed;
                                 turn.EarlyDonors.Add(ReadDonorsAhead(shard.Partition, [donor], CancellationToken.None));
                             }
-                            else turn.Reread.Add(donor);
+                            else
+                            {
+                                turn.Reread.Add(donor);
+                                turn.ReadAllDonors = true;
+                            }
                         }
                         else if (turn.Markers.Markers.ContainsKey(key[LedgerKeys.MarkerPrefix.Length..])) turn.Markers.Markers[key[LedgerKeys.MarkerPrefix.Length..]] = null;
                     }
@@ -396,6 +411,7 @@ public sealed class TotalsProjector(
             // After a step that committed, the rest are most likely uncounted too and the view is current.
             if (step.Counted.Count > 0) doubt = Doubt.None;
             turn.DonorRowsLost = 0;
+            turn.ReadAllDonors = false;
             turn.LeftOut.Clear();
         }
     }
@@ -405,6 +421,9 @@ public sealed class TotalsProjector(
     private enum Doubt { None, Rows, Totals, All }
 
     private static readonly string DonorPrefix = LedgerKeys.Donor("");
+
+    /// <summary>How many donors whose rows another instance changed one step leaves out, one lost try each (<see cref="Turn.LeftOut"/>).</summary>
+    private const int ChangedRowsLeftOut = 4;
 
     private enum FailedRow { Totals, Other, Unknown }
 
@@ -460,10 +479,12 @@ public sealed class TotalsProjector(
         var tried = doubt != Doubt.None && activityRead.Value is { } before ? turn.Pending.Where(p => before.PledgeIds.Contains(p.Id)).ToList() : [];
         var candidates = tried.Count > 0 ? tried : turn.Pending;
         var pledges = Pack(candidates, markers);
-        // Pledges of a donor whose row the try before lost on wait for the next step, when more pledges wait than this step
-        // takes (a step follows anyway); otherwise this try waits for the read of that row, sent when the try before lost.
-        if (turn.LeftOut.Count > 0 && turn.Pending.Count > pledges.Count && pledges.Any(p => p.DonorHash is not null && turn.LeftOut.Contains(p.DonorHash))
-            && Pack(candidates.Where(p => p.DonorHash is null || !turn.LeftOut.Contains(p.DonorHash)), markers) is { Count: > 0 } without)
+        // Pledges of a donor whose row a try before lost on wait for the next step (Turn.LeftOut: a row another instance changed,
+        // always; a donor taken for new, when more pledges wait than this step takes, so that a step follows anyway); otherwise
+        // this try waits for the read of that row, sent when the try before lost.
+        var leaveOut = turn.LeftOut.Where(d => d.Value || turn.Pending.Count > pledges.Count).Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
+        if (leaveOut.Count > 0 && pledges.Any(p => p.DonorHash is not null && leaveOut.Contains(p.DonorHash))
+            && Pack(candidates.Where(p => p.DonorHash is null || !leaveOut.Contains(p.DonorHash)), markers) is { Count: > 0 } without)
             pledges = without;
         var stepPledges = pledges.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var stepDonors = pledges.Where(p => p.DonorHash is not null).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
@@ -499,7 +520,7 @@ public sealed class TotalsProjector(
         // A donor who gave before is read now if this instance does not know their row, or, while another instance counts the
         // shard too, if it was not read since their message arrived (it arrived before this instance knew of the other).
         var shared = counting.SharedAt(clock.GetTimestamp());
-        var reread = doubt == Doubt.All || turn.DonorRowsLost > 1 ? stepDonors : turn.Reread.Where(stepDonors.Contains)
+        var reread = doubt == Doubt.All || turn.ReadAllDonors ? stepDonors : turn.Reread.Where(stepDonors.Contains)
             .Concat(pledges.Where(p => turn.GaveBefore(p, campaign) && (!counting.Donors.ContainsKey(p.DonorHash!) || shared && !readLately.Contains(p.DonorHash!)))
                 .Select(p => p.DonorHash!))
             .ToHashSet(StringComparer.Ordinal);

@@ -255,16 +255,82 @@ public class CountingTests
         // b's first try adds the donor's row and loses on it; the second try goes at once without that gift, and the gift is
         // counted in the next step with the rest: three commits, two steps, and the returning gift in the later one.
         Assert.Equal(3, commits.Value);
-        var counted = new Dictionary<string, DateTimeOffset>();
-        await foreach (var row in a.Get<StorageAccount>().Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(TableClient.CreateQueryFilter(
-            $"PartitionKey eq {campaignId} and RowKey ge {LedgerKeys.Pledge("")} and RowKey lt {LedgerKeys.Pledge("~")}")))
-            counted[row.RowKey[LedgerKeys.Pledge("").Length..]] = row.GetDateTimeOffset("CountedAt")!.Value;
+        var counted = await CountedAtAsync(a.Get<StorageAccount>(), campaignId);
         var steps = messages.SelectMany(m => m.Pledges).Select(p => counted[p.Id]).Distinct().Order().ToList();
         Assert.Equal(2, steps.Count);
         Assert.Equal(steps[1], counted[Assert.Single(ids)]);
 
         AssertTotalsMatch(await a.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard"), sent);
         Assert.Equal(0, await MarkedPledgesLeftAsync(a.Get<StorageAccount>(), campaignId));
+    }
+
+    [Fact]
+    public async Task A_known_donor_row_another_instance_changed_sends_that_donor_to_the_next_step_even_when_nothing_else_waits()
+    {
+        var (commits, steps, thirdGifts) = await StaleRowsCountedOnBAsync(returning: 1, newcomers: 9);
+        // b's first try loses on the totals row (a counted since), and its second on the donor's row, replaced under its stale
+        // ETag; the third goes at once without that gift (the newcomers' messages are not held back for the read of the row),
+        // which the next step counts with the row read meanwhile: four commits, two steps, the third gift in the later one.
+        // (Before, the third try waited for the read and counted all ten: three commits, one step.)
+        Assert.Equal(4, commits);
+        Assert.Equal(2, steps.Count);
+        Assert.Equal(steps[1], Assert.Single(thirdGifts));
+    }
+
+    [Fact]
+    public async Task A_step_leaves_out_four_donors_whose_known_rows_another_instance_changed_and_reads_all_its_donors_at_the_fifth()
+    {
+        var (commits, steps, thirdGifts) = await StaleRowsCountedOnBAsync(returning: 6, newcomers: 4);
+        // The totals row, then one stale donor row per try: four donors are left out, the fifth lost row makes the next try
+        // read all the step's donors, and it commits; the four left out are the next step. Leaving out all six would take
+        // nine commits; reading all at the second lost row (before) took four, in one step.
+        Assert.Equal(1 + 5 + 1 + 1, commits);
+        Assert.Equal(2, steps.Count);
+        Assert.Equal(4, thirdGifts.Count(at => at == steps[1]));
+        Assert.Equal(2, thirdGifts.Count(at => at == steps[0]));
+    }
+
+    /// <summary>b knows the rows of <paramref name="returning"/> donors (it counted their first gifts) and a changes them (it
+    /// counts their second); then their third gifts and <paramref name="newcomers"/> first-time donors go to b in one message:
+    /// one step holds them all, and nothing else waits. Checks the totals; returns b's commits for that message, the times its
+    /// steps counted at (CountedAt, in order) and each third gift's.</summary>
+    private static async Task<(int Commits, List<DateTimeOffset> Steps, List<DateTimeOffset> ThirdGifts)> StaleRowsCountedOnBAsync(int returning, int newcomers)
+    {
+        await using var pair = await TwoInstancesWithoutFundAsync(countOnB: true);
+        var (a, b, campaignId, _, commits) = pair;
+        List<Sent> Gifts(string project, long amount) => Enumerable.Range(0, returning).Select(i => new Sent(project, amount + i, $"1370000{i:0000}")).ToList();
+        var sent = new List<Sent>();
+        foreach (var (gifts, counter) in new[] { (Gifts("zaochan", 500), b), (Gifts("weixinyuan", 600), a) })
+        {
+            await PostAllAsync(a, campaignId, gifts);
+            foreach (var m in await DrainAsync(a.Get<StorageAccount>(), gifts.Count)) await counter.Get<TotalsProjector>().CountAsync(m, default);
+            sent.AddRange(gifts);
+        }
+        var third = Gifts("songwanjia", 700);
+        var fresh = Enumerable.Range(0, newcomers).Select(i => new Sent(Projects[i % 3], 800 + i, $"1360000{i:0000}")).ToList();
+        var ids = await PostAllAsync(a, campaignId, third);
+        await PostAllAsync(a, campaignId, fresh);
+        var messages = await DrainAsync(a.Get<StorageAccount>(), third.Count + fresh.Count);
+        sent.AddRange(third);
+        sent.AddRange(fresh);
+        commits.Value = 0;
+        Assert.Equal(third.Count + fresh.Count, await b.Get<TotalsProjector>().CountAsync(new PledgeBatchMessage(campaignId, messages.SelectMany(m => m.Pledges).ToList()), default));
+        var committed = commits.Value;
+
+        AssertTotalsMatch(await a.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard"), sent);
+        Assert.Equal(0, await MarkedPledgesLeftAsync(a.Get<StorageAccount>(), campaignId));
+        var counted = await CountedAtAsync(a.Get<StorageAccount>(), campaignId);
+        return (committed, messages.SelectMany(m => m.Pledges).Select(p => counted[p.Id]).Distinct().Order().ToList(), ids.Select(id => counted[id]).ToList());
+    }
+
+    /// <summary>When each counted pledge of the campaign (of a one-shard campaign) was counted, by pledge id.</summary>
+    private static async Task<Dictionary<string, DateTimeOffset>> CountedAtAsync(StorageAccount account, string campaignId)
+    {
+        var counted = new Dictionary<string, DateTimeOffset>();
+        await foreach (var row in account.Table(StorageNames.LedgerTable).QueryAsync<TableEntity>(TableClient.CreateQueryFilter(
+            $"PartitionKey eq {campaignId} and RowKey ge {LedgerKeys.Pledge("")} and RowKey lt {LedgerKeys.Pledge("~")}")))
+            if (row.GetDateTimeOffset("CountedAt") is { } at) counted[row.RowKey[LedgerKeys.Pledge("").Length..]] = at;
+        return counted;
     }
 
     [Fact]
