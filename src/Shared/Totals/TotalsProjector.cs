@@ -738,11 +738,12 @@ public sealed class TotalsProjector(
     private Task<(TotalsState State, ETag? ETag)> ReadTotalsAsync(string partition, int lane, CancellationToken ct) =>
         TotalsState.ReadAsync(_ledger, pipelines.GetPipeline(StoragePipelines.Storage), partition, ct, lane);
 
-    /// <summary>Point reads, in parallel: the cheapest read there is (a filter query may scan the partition).</summary>
+    /// <summary>Point reads, in parallel: the cheapest read there is (a filter query may scan the partition). As many at once
+    /// as a step has rows, so that reading a step's donors costs one round trip, not one per sixteen of them.</summary>
     private async Task<Dictionary<string, TableEntity>> ReadRowsAsync(string partition, IEnumerable<string> rowKeys, CancellationToken ct)
     {
         var found = new Dictionary<string, TableEntity>();
-        await Parallel.ForEachAsync(rowKeys.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (key, token) =>
+        await Parallel.ForEachAsync(rowKeys.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = MaxActions, CancellationToken = ct }, async (key, token) =>
         {
             var row = await pipelines.GetPipeline(StoragePipelines.Storage).ExecuteAsync(async t =>
                 await _ledger.GetEntityIfExistsAsync<TableEntity>(partition, key, cancellationToken: t), token);
