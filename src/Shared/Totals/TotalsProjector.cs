@@ -367,15 +367,16 @@ public sealed class TotalsProjector(
                             // A row this instance knew (its replace failed): another instance changed it since, as it does the
                             // rows of donors who give again while both count the shard. That donor's pledges wait for the next
                             // step, their row read meanwhile, and the next try goes at once without them, even when nothing
-                            // else waits: the step's other messages are not held back by one donor's read. Past a few such
-                            // rows in one step, the other instance changes this step's donors faster than one read each
-                            // catches up with, and all of them are read before the next try.
+                            // else waits: the step's other pledges are not held back by one donor's read (a try left with only
+                            // such donors' pledges waits for their reads). Past a few such rows in one step, the other instance
+                            // changes this step's donors faster than one read each catches up with, and all of them are read
+                            // before the next try.
                             var changed = counting.Donors.Remove(donor);
                             // A row it took for new (its add failed): the donor gave before, unknown here. A second lost row in
                             // one step: most of its donors may be known elsewhere (a campaign without a fund has no velocity
                             // rows to tell), so all its donors are read before the next try.
                             turn.DonorRowsLost++;
-                            if (changed ? turn.LeftOut.Count < ChangedRowsLeftOut : turn.DonorRowsLost == 1)
+                            if (changed ? turn.LeftOut.Count(d => d.Value) < ChangedRowsLeftOut : turn.DonorRowsLost == 1)
                             {
                                 turn.LeftOut[donor] = changed;
                                 turn.EarlyDonors.Add(ReadDonorsAhead(shard.Partition, [donor], CancellationToken.None));
@@ -738,8 +739,9 @@ public sealed class TotalsProjector(
     private Task<(TotalsState State, ETag? ETag)> ReadTotalsAsync(string partition, int lane, CancellationToken ct) =>
         TotalsState.ReadAsync(_ledger, pipelines.GetPipeline(StoragePipelines.Storage), partition, ct, lane);
 
-    /// <summary>Point reads, in parallel: the cheapest read there is (a filter query may scan the partition). As many at once
-    /// as a step has rows, so that reading a step's donors costs one round trip, not one per sixteen of them.</summary>
+    /// <summary>Point reads, in parallel: the cheapest read there is (a filter query may scan the partition). Up to as many at
+    /// once as a step has rows, so that reading a step's donors costs one round trip, not one per sixteen of them (a larger
+    /// read, such as a catch-up of the donors in hand, goes a hundred at a time).</summary>
     private async Task<Dictionary<string, TableEntity>> ReadRowsAsync(string partition, IEnumerable<string> rowKeys, CancellationToken ct)
     {
         var found = new Dictionary<string, TableEntity>();
