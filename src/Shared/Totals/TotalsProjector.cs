@@ -158,10 +158,6 @@ public sealed class TotalsProjector(
         /// with the commit of the step before theirs, or all at once when this instance learnt of another writer; in the order
         /// they were sent.</summary>
         public List<DonorRead> EarlyDonors { get; } = [];
-        /// <summary>Donors whose rows a lost race showed changed (by another instance): read at the next try.</summary>
-        public HashSet<string> Reread { get; } = new(StringComparer.Ordinal);
-        /// <summary>How many tries of the current step lost on a donor's row.</summary>
-        public int DonorRowsLost { get; set; }
         /// <summary>The next tries of the current step read all its donors (see <see cref="LeftOut"/> for when).</summary>
         public bool ReadAllDonors { get; set; }
         /// <summary>Donors whose row a try of the current step lost on: the next tries leave their pledges out (they go in the
@@ -374,18 +370,15 @@ public sealed class TotalsProjector(
                             var changed = counting.Donors.Remove(donor);
                             // A row it took for new (its add failed): the donor gave before, unknown here. A second lost row in
                             // one step: most of its donors may be known elsewhere (a campaign without a fund has no velocity
-                            // rows to tell), so all its donors are read before the next try.
-                            turn.DonorRowsLost++;
-                            if (changed ? turn.LeftOut.Count(d => d.Value) < ChangedRowsLeftOut : turn.DonorRowsLost == 1)
+                            // rows to tell), so all its donors are read before the next try. (Every lost donor row of the step
+                            // so far was left out or set ReadAllDonors, so "first" needs no counter.)
+                            var first = turn.LeftOut.Count == 0 && !turn.ReadAllDonors;
+                            if (changed ? turn.LeftOut.Count(d => d.Value) < ChangedRowsLeftOut : first)
                             {
                                 turn.LeftOut[donor] = changed;
                                 turn.EarlyDonors.Add(ReadDonorsAhead(shard.Partition, [donor], CancellationToken.None));
                             }
-                            else
-                            {
-                                turn.Reread.Add(donor);
-                                turn.ReadAllDonors = true;
-                            }
+                            else turn.ReadAllDonors = true;
                         }
                         else if (turn.Markers.Markers.ContainsKey(key[LedgerKeys.MarkerPrefix.Length..])) turn.Markers.Markers[key[LedgerKeys.MarkerPrefix.Length..]] = null;
                     }
@@ -411,14 +404,13 @@ public sealed class TotalsProjector(
             activity.Value = null;
             // After a step that committed, the rest are most likely uncounted too and the view is current.
             if (step.Counted.Count > 0) doubt = Doubt.None;
-            turn.DonorRowsLost = 0;
             turn.ReadAllDonors = false;
             turn.LeftOut.Clear();
         }
     }
 
-    /// <summary>What a step may not take on trust after a lost race: nothing, the rows the reply named (a donor's, a
-    /// marker: <see cref="Turn.Reread"/>), the totals row, or anything it read.</summary>
+    /// <summary>What a step may not take on trust after a lost race: nothing, the rows the reply named (a donor's:
+    /// <see cref="Turn.LeftOut"/>, <see cref="Turn.ReadAllDonors"/>; a marker), the totals row, or anything it read.</summary>
     private enum Doubt { None, Rows, Totals, All }
 
     private static readonly string DonorPrefix = LedgerKeys.Donor("");
@@ -521,10 +513,9 @@ public sealed class TotalsProjector(
         // A donor who gave before is read now if this instance does not know their row, or, while another instance counts the
         // shard too, if it was not read since their message arrived (it arrived before this instance knew of the other).
         var shared = counting.SharedAt(clock.GetTimestamp());
-        var reread = doubt == Doubt.All || turn.ReadAllDonors ? stepDonors : turn.Reread.Where(stepDonors.Contains)
-            .Concat(pledges.Where(p => turn.GaveBefore(p, campaign) && (!counting.Donors.ContainsKey(p.DonorHash!) || shared && !readLately.Contains(p.DonorHash!)))
-                .Select(p => p.DonorHash!))
-            .ToHashSet(StringComparer.Ordinal);
+        var reread = doubt == Doubt.All || turn.ReadAllDonors ? stepDonors
+            : pledges.Where(p => turn.GaveBefore(p, campaign) && (!counting.Donors.ContainsKey(p.DonorHash!) || shared && !readLately.Contains(p.DonorHash!)))
+                .Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
         var donorsTask = reread.Count > 0 ? ReadDonorsAsync(partition, reread, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
         var needsActivity = NeedsActivity(campaign, cached?.State, pledges);
         // What was read before (as each message arrived, or by a try of this step that lost a race) is used for the pledges it
@@ -545,7 +536,6 @@ public sealed class TotalsProjector(
             foreach (var hash in reread)
                 if (read.TryGetValue(hash, out var row)) counting.Donors[hash] = row;
                 else counting.Donors.Remove(hash);
-            turn.Reread.ExceptWith(reread);
         }
         // Uncounted: still listed in its marker. A pledge whose marker is gone, or no longer lists it, was counted before.
         var uncounted = pledges.Where(p => markers.MarkerOf.GetValueOrDefault(p.Id) is { } m && markers.Markers.GetValueOrDefault(m) is { } known && known.Listed.Contains(p.Id)).ToList();
