@@ -667,11 +667,15 @@ public sealed class TotalsProjector(
             ? new(TableTransactionActionType.UpdateReplace, state.ToRow(partition, counting.Lane), e)
             : new(TableTransactionActionType.Add, state.ToRow(partition, counting.Lane));
 
-        // The next step's reads of donors who gave before go out with this commit, one round trip earlier than after it.
+        // The next step's reads of donors who gave before go out with this commit, one round trip earlier than after it: the
+        // donors that step would read (unknown here, or any while another instance counts the shard too); a known row is
+        // current while this instance counts the shard alone, and its ETag guards the commit either way.
         // Messages that arrived while this step was read and worked out join the turn here, so that they are in that read.
         turn.TakeWaiting();
         var next = Pack(turn.Pending.Where(p => !stepPledges.Contains(p.Id)), markers) is { Count: > 0 } following ? following : null;
-        var donorsAhead = next?.Where(p => turn.GaveBefore(p, campaign) && !stepDonors.Contains(p.DonorHash!)).Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
+        var sharedNow = counting.SharedAt(clock.GetTimestamp());
+        var donorsAhead = next?.Where(p => turn.GaveBefore(p, campaign) && !stepDonors.Contains(p.DonorHash!) && (sharedNow || !counting.Donors.ContainsKey(p.DonorHash!)))
+            .Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
         if (donorsAhead is { Count: > 0 }) turn.EarlyDonors.Add(ReadDonorsAhead(partition, donorsAhead, ct));
         IReadOnlyList<Response> replies;
         try

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using GivingDay.Pledges;
 using GivingDay.Resilience;
@@ -331,6 +332,75 @@ public class CountingTests
             $"PartitionKey eq {campaignId} and RowKey ge {LedgerKeys.Pledge("")} and RowKey lt {LedgerKeys.Pledge("~")}")))
             if (row.GetDateTimeOffset("CountedAt") is { } at) counted[row.RowKey[LedgerKeys.Pledge("").Length..]] = at;
         return counted;
+    }
+
+    [Fact]
+    public async Task Returning_donors_whose_rows_this_instance_knows_are_not_read_ahead_while_it_counts_the_shard_alone()
+    {
+        var commits = new StrongBox<int>();
+        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false, services: s =>
+        {
+            s.AddSingleton(Chaos.Counting(StoragePipelines.CountCommit, commits));
+            s.AddSingleton(Chaos.Latency(StoragePipelines.CountCommit, TimeSpan.FromMilliseconds(400)));
+        });
+        var campaignId = TestCampaigns.NewId();
+        // A fund: intake keeps velocity rows, so a message says which of its donors gave before.
+        (await app.PutCampaignAsync(campaignId, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 10_000_000)]))).EnsureSuccessStatusCode();
+        var projector = app.Get<TotalsProjector>();
+        async Task<List<PledgeBatchMessage>> TakeAsync(List<Sent> gifts)
+        {
+            await PostAllAsync(app, campaignId, gifts);
+            return await DrainAsync(app.Get<StorageAccount>(), gifts.Count);
+        }
+        // Six donors give and are counted: this instance wrote their rows and knows them.
+        var returning = Enumerable.Range(0, 6).Select(i => new Sent(Projects[i % 3], 1000, $"1340000{i:0000}")).ToList();
+        foreach (var m in await TakeAsync(returning)) await projector.CountAsync(m, default);
+        // A large round (several steps), then the six again beside new donors, arriving while the first commit is out: they
+        // are in a later step of the same turn, whose donors who gave before are read with the commit before it.
+        var large = await TakeAsync(Enumerable.Range(0, 150).Select(i => new Sent(Projects[i % 3], 1000 + i, $"1330000{i:0000}")).ToList());
+        var again = returning.Select(r => r with { Amount = 2000 }).Concat(Enumerable.Range(0, 6).Select(i => new Sent(Projects[i % 3], 500, $"1320000{i:0000}"))).ToList();
+        var later = await TakeAsync(again);
+        Assert.Contains(later, m => m.CreatedActivity is { Count: > 0 });
+        using var donorReads = new DonorRowReads(campaignId);
+        commits.Value = 0;
+
+        var first = Task.WhenAll(large.Select(m => projector.CountAsync(m, default)));
+        await AppInstance.EventuallyAsync(() => Task.FromResult(commits.Value), n => n >= 1, what: "the first commit sent");
+        var counted = (await Task.WhenAll(later.Select(m => projector.CountAsync(m, default)))).Sum() + (await first).Sum();
+
+        Assert.Equal(150 + again.Count, counted);
+        // Their rows as this instance last committed them are current (nobody else counts the shard): no read of them.
+        Assert.Equal(0, donorReads.Count);
+        var sent = returning.Concat(Enumerable.Range(0, 150).Select(i => new Sent(Projects[i % 3], 1000 + i, $"1330000{i:0000}"))).Concat(again).ToList();
+        AssertTotalsMatch(await AppInstance.EventuallyAsync(() => app.GetJsonAsync($"/api/campaigns/{campaignId}/leaderboard"),
+            b => b.GetProperty("totals").GetProperty("pledges").GetInt64() == sent.Count, what: "all counted"), sent);
+        Assert.Equal(0, await MarkedPledgesLeftAsync(app.Get<StorageAccount>(), campaignId));
+    }
+
+    /// <summary>Counts this process's HTTP reads of one campaign's donor rows (<c>d|</c>), as sent to the storage.</summary>
+    private sealed class DonorRowReads : IDisposable
+    {
+        private readonly ActivityListener _listener;
+        private int _count;
+
+        public DonorRowReads(string campaignId)
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == "System.Net.Http",
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+                ActivityStopped = a =>
+                {
+                    if (a.GetTagItem("http.request.method") as string == "GET" && a.GetTagItem("url.full") is string url
+                        && Uri.UnescapeDataString(url).Contains($"(PartitionKey='{campaignId}',RowKey='{LedgerKeys.Donor("")}", StringComparison.Ordinal))
+                        Interlocked.Increment(ref _count);
+                },
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public int Count => Volatile.Read(ref _count);
+        public void Dispose() => _listener.Dispose();
     }
 
     [Fact]
