@@ -3,6 +3,9 @@
 # off), drives realistic pledge traffic, and prints the figures beside Azurite's own limit measured in the same run.
 # Usage: scripts/bench.sh [--instances K] [--storage-latency-ms MS] [--scale-table]
 #          [--concurrency N] [--seconds S] [--rate N] [--donors distinct|repeat|anonymous] [--no-fund] [--shards N] [--poll]
+#          [--warmup S]
+#   --warmup S               S seconds (default 10, 0 for none) of the same traffic on a campaign of its own first, counted
+#                            before anything is measured (not in --scale-table, whose counting instances start later)
 #   --storage-latency-ms MS  adds MS to every storage call the app makes (Storage:SimulatedLatencyMs), as in Azure
 #   --scale-table            counting's capacity for 1, 2, 4 shards on 1 and 2 instances (latency 15 ms unless given):
 #                            one instance with counting off and no latency added takes 4,000 pledges (--pledges;

@@ -12,7 +12,7 @@ using GivingDay.Otlp;
 // of the storage measured in the same run. Not a test: figures vary with the machine.
 // Usage: GivingDay.Bench --url URL[,URL...] --key ORGANISER_KEY [--storage CONNECTION_STRING]
 //   [--concurrency 64] [--seconds 20] [--rate N] [--donors distinct|repeat|anonymous] [--no-fund] [--shards N]
-//   [--no-limit] [--poll] [--otlp-port PORT] [--counters COMMAND]
+//   [--no-limit] [--poll] [--otlp-port PORT] [--counters COMMAND] [--warmup 10]
 // --counters COMMAND: the instances at --url take pledges with counting off; once intake stops the benchmark runs
 // COMMAND (which starts the counting instances and returns when they answer) and measures how fast they drain the
 // backlog: counting's own capacity, apart from intake's (scripts/bench.sh --scale-table).
@@ -104,6 +104,26 @@ if (options.ContainsKey("poll"))
     return 0;
 }
 
+// --warmup S (default 10; 0 for none): the same traffic for S seconds on a campaign of its own before anything is measured,
+// and until that campaign is counted. The apps and this benchmark are new processes: for their first seconds under load
+// the JIT recompiles their hot code (on the 2-core machine a third of a core while a cold 20 s run lasted), which a host
+// on a giving day has long done. Not with --counters (its counting instances start after intake) or --poll.
+var warmup = options.ContainsKey("counters") ? 0 : double.Parse(options.GetValueOrDefault("warmup", "10"));
+if (warmup > 0)
+{
+    var warm = campaign + "-warmup";
+    var warmPut = await http.PutAsJsonAsync($"/api/organiser/campaigns/{warm}", definition);
+    if (!warmPut.IsSuccessStatusCode) { Console.Error.WriteLine($"PUT campaign: {(int)warmPut.StatusCode} {await warmPut.Content.ReadAsStringAsync()}"); return 2; }
+    var taken = new ConcurrentBag<Taken>();
+    var (warmSeconds, _) = await LoadAsync(warm, warmup, int.MaxValue, new Traffic(mix, Random.Shared.Next(1000, 2000)), taken);
+    var waited = Stopwatch.StartNew();
+    long warmCounted;
+    while ((warmCounted = (await http.GetFromJsonAsync<JsonElement>($"/api/campaigns/{warm}/leaderboard")).GetProperty("totals").GetProperty("pledges").GetInt64()) < taken.Count
+        && waited.Elapsed < TimeSpan.FromMinutes(2))
+        await Task.Delay(100);
+    Console.WriteLine($"warm-up             {taken.Count} pledges in {warmSeconds:0.0} s on {warm}, {warmCounted} counted {waited.Elapsed.TotalSeconds:0.0} s later (not in the figures below)");
+}
+
 // The physical limit first, while the app is idle: Azurite alone, for 100-entity transactions and queue messages.
 StorageLimit.Figures? limit = null;
 if (options.TryGetValue("storage", out var storage) && !options.ContainsKey("no-limit"))
@@ -115,42 +135,9 @@ Console.WriteLine($"campaign {campaign}: {concurrency} clients for {seconds} s{(
     + $"{(shards is not null ? $", {shards} shard(s)" : "")}");
 Console.WriteLine($"traffic             donors {mix}, Chinese names and messages, 5 projects, "
     + (fund ? $"fund aixin 1:1 pool {pool} fen, caps ¥50 a pledge and ¥200 a donor, velocity rule on" : "no matching fund"));
-var accepted = new ConcurrentBag<(string Id, string ProjectId, long Amount, string? Contact, double Ms)>();
-var refused = 0;
-var stopAt = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+var accepted = new ConcurrentBag<Taken>();
 var clock = Stopwatch.StartNew();
-await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async client =>
-{
-    var random = new Random(client * 7919 + Environment.TickCount);
-    var target = clients[client % clients.Count];
-    var n = 0;
-    var interval = rate > 0 ? concurrency / rate : 0; // seconds between this client's pledges
-    var due = Stopwatch.GetTimestamp() + (long)(random.NextDouble() * interval * Stopwatch.Frequency);
-    while (Stopwatch.GetTimestamp() < stopAt && accepted.Count < stopAfter)
-    {
-        if (rate > 0)
-        {
-            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-            if (wait > TimeSpan.Zero) await Task.Delay(wait);
-            due += (long)(interval * Stopwatch.Frequency);
-        }
-        var project = projects[random.Next(projects.Length)];
-        var gift = traffic.Next(random, project);
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/campaigns/{campaign}/pledges") { Content = JsonContent.Create(gift.Body) };
-        request.Headers.Add("Idempotency-Key", $"c{client}-{n++}");
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            using var response = await target.SendAsync(request);
-            var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            if (response.StatusCode == HttpStatusCode.Accepted)
-                accepted.Add(((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("pledgeId").GetString()!, project, gift.Amount, gift.Contact, ms));
-            else Interlocked.Increment(ref refused);
-        }
-        catch (HttpRequestException) { Interlocked.Increment(ref refused); }
-    }
-}));
-var intakeSeconds = clock.Elapsed.TotalSeconds;
+var (intakeSeconds, refused) = await LoadAsync(campaign, seconds, stopAfter, traffic, accepted);
 
 if (options.TryGetValue("counters", out var countersCommand))
 {
@@ -242,6 +229,47 @@ if (limit is not null)
 }
 return exact ? 0 : 1;
 
+// The clients: pledges to CAMPAIGN_ID for SECONDS (or until UNTIL are accepted), at --rate or full speed; returns how long
+// intake took and how many were refused.
+async Task<(double Seconds, int Refused)> LoadAsync(string campaignId, double forSeconds, int until, Traffic gifts, ConcurrentBag<Taken> taken)
+{
+    var refusedHere = 0;
+    var stopAt = Stopwatch.GetTimestamp() + (long)(forSeconds * Stopwatch.Frequency);
+    var started = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async client =>
+    {
+        var random = new Random(client * 7919 + Environment.TickCount);
+        var target = clients[client % clients.Count];
+        var n = 0;
+        var interval = rate > 0 ? concurrency / rate : 0; // seconds between this client's pledges
+        var due = Stopwatch.GetTimestamp() + (long)(random.NextDouble() * interval * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < stopAt && taken.Count < until)
+        {
+            if (rate > 0)
+            {
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (wait > TimeSpan.Zero) await Task.Delay(wait);
+                due += (long)(interval * Stopwatch.Frequency);
+            }
+            var project = projects[random.Next(projects.Length)];
+            var gift = gifts.Next(random, project);
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/campaigns/{campaignId}/pledges") { Content = JsonContent.Create(gift.Body) };
+            request.Headers.Add("Idempotency-Key", $"c{client}-{n++}");
+            var sent = Stopwatch.GetTimestamp();
+            try
+            {
+                using var response = await target.SendAsync(request);
+                var ms = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                    taken.Add(new((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("pledgeId").GetString()!, project, gift.Amount, gift.Contact, ms));
+                else Interlocked.Increment(ref refusedHere);
+            }
+            catch (HttpRequestException) { Interlocked.Increment(ref refusedHere); }
+        }
+    }));
+    return (started.Elapsed.TotalSeconds, refusedHere);
+}
+
 async Task<long> StorageCallsAsync()
 {
     if (otlp is null) return -1;
@@ -275,3 +303,5 @@ static (long Busy, long All)? MachineCpu()
     }
     catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { return null; }
 }
+
+record Taken(string Id, string ProjectId, long Amount, string? Contact, double Ms);
