@@ -93,15 +93,20 @@ public class CountingTests
             b => b.GetProperty("totals").GetProperty("pledges").GetInt64() == sent.Count + more.Count, what: "all counted"), [.. sent, .. more]);
     }
 
-    [Fact]
-    public async Task Messages_that_arrive_while_a_turn_counts_join_it_and_are_done_at_their_step_each_credited_once()
-    {
-        var commits = new StrongBox<int>();
-        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false, services: s =>
+    /// <summary>An instance without listeners whose counting commits are counted and take 400 ms more each: long enough for
+    /// messages handed over meanwhile to join the turn.</summary>
+    private static Task<AppInstance> SlowCommitsAsync(StrongBox<int> commits) =>
+        AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false, services: s =>
         {
             s.AddSingleton(Chaos.Counting(StoragePipelines.CountCommit, commits));
             s.AddSingleton(Chaos.Latency(StoragePipelines.CountCommit, TimeSpan.FromMilliseconds(400)));
         });
+
+    [Fact]
+    public async Task Messages_that_arrive_while_a_turn_counts_join_it_and_are_done_at_their_step_each_credited_once()
+    {
+        var commits = new StrongBox<int>();
+        await using var app = await SlowCommitsAsync(commits);
         var campaignId = TestCampaigns.NewId();
         (await app.PutCampaignAsync(campaignId, TestCampaigns.Definition())).EnsureSuccessStatusCode();
         // Four small rounds of intake first, then a large one (150 first-time donors: several steps).
@@ -338,11 +343,7 @@ public class CountingTests
     public async Task Returning_donors_whose_rows_this_instance_knows_are_not_read_ahead_while_it_counts_the_shard_alone()
     {
         var commits = new StrongBox<int>();
-        await using var app = await AppInstance.StartAsync(Azurite.UniquePrefix(), listeners: false, services: s =>
-        {
-            s.AddSingleton(Chaos.Counting(StoragePipelines.CountCommit, commits));
-            s.AddSingleton(Chaos.Latency(StoragePipelines.CountCommit, TimeSpan.FromMilliseconds(400)));
-        });
+        await using var app = await SlowCommitsAsync(commits);
         var campaignId = TestCampaigns.NewId();
         // A fund: intake keeps velocity rows, so a message says which of its donors gave before.
         (await app.PutCampaignAsync(campaignId, TestCampaigns.Definition([TestCampaigns.Fund("aixin", 10_000_000)]))).EnsureSuccessStatusCode();
