@@ -58,8 +58,8 @@ var definition = new Dictionary<string, object?>
         : [],
 };
 if (shards is not null) definition["shards"] = shards;
-var put = await http.PutAsJsonAsync($"/api/organiser/campaigns/{campaign}", definition);
-if (!put.IsSuccessStatusCode) { Console.Error.WriteLine($"PUT campaign: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}"); return 2; }
+var put = await PutCampaignAsync(campaign);
+if (put is null) return 2;
 // An app without counting shards ignores the setting: say so rather than print a figure under a false heading.
 if (shards is not null && !(await put.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("shards", out _))
 {
@@ -112,8 +112,7 @@ var warmup = options.ContainsKey("counters") ? 0 : double.Parse(options.GetValue
 if (warmup > 0)
 {
     var warm = campaign + "-warmup";
-    var warmPut = await http.PutAsJsonAsync($"/api/organiser/campaigns/{warm}", definition);
-    if (!warmPut.IsSuccessStatusCode) { Console.Error.WriteLine($"PUT campaign: {(int)warmPut.StatusCode} {await warmPut.Content.ReadAsStringAsync()}"); return 2; }
+    if (await PutCampaignAsync(warm) is null) return 2;
     var taken = new ConcurrentBag<Taken>();
     var (warmSeconds, _) = await LoadAsync(warm, warmup, int.MaxValue, new Traffic(mix, Random.Shared.Next(1000, 2000)), taken);
     var waited = Stopwatch.StartNew();
@@ -228,6 +227,15 @@ if (limit is not null)
     Console.WriteLine($"fraction of limit   counted end to end = {100 * countedPerSecond / pledgeLimit:0}% of what the storage allows");
 }
 return exact ? 0 : 1;
+
+// Creates the campaign with the benchmark's definition; null (and the reason on stderr) when the app refused it.
+async Task<HttpResponseMessage?> PutCampaignAsync(string campaignId)
+{
+    var response = await http.PutAsJsonAsync($"/api/organiser/campaigns/{campaignId}", definition);
+    if (response.IsSuccessStatusCode) return response;
+    Console.Error.WriteLine($"PUT campaign: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    return null;
+}
 
 // The clients: pledges to CAMPAIGN_ID for SECONDS (or until UNTIL are accepted), at --rate or full speed; returns how long
 // intake took and how many were refused.

@@ -64,6 +64,11 @@ public sealed class TotalsProjector(
         /// match, to read a message's velocity activity as it arrives); never changed after it is set.</summary>
         public volatile TotalsState? Seen;
         public Dictionary<string, DonorRow> Donors { get; } = new(StringComparer.Ordinal);
+        /// <summary>Whether a step may use this instance's copy of a returning donor's row without reading it: it has one, and
+        /// either counts the shard alone or read the row since the donor's message arrived (<paramref name="readSince"/>).
+        /// The step's reads and the read-ahead with the commit before it both go by this.</summary>
+        public bool Trusts(string donor, bool shared, IReadOnlySet<string>? readSince = null) =>
+            Donors.ContainsKey(donor) && (!shared || readSince?.Contains(donor) == true);
         /// <summary>Until when (a <see cref="TimeProvider"/> timestamp) another writer is taken to count this shard too: it
         /// lost a race for a donor's row or the totals row within the last minute. Meanwhile the rows of a message's donors
         /// who gave before are read as it arrives, even those this instance knows: the other writer may have changed them.</summary>
@@ -514,7 +519,7 @@ public sealed class TotalsProjector(
         // shard too, if it was not read since their message arrived (it arrived before this instance knew of the other).
         var shared = counting.SharedAt(clock.GetTimestamp());
         var reread = doubt == Doubt.All || turn.ReadAllDonors ? stepDonors
-            : pledges.Where(p => turn.GaveBefore(p, campaign) && (!counting.Donors.ContainsKey(p.DonorHash!) || shared && !readLately.Contains(p.DonorHash!)))
+            : pledges.Where(p => turn.GaveBefore(p, campaign) && !counting.Trusts(p.DonorHash!, shared, readLately))
                 .Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
         var donorsTask = reread.Count > 0 ? ReadDonorsAsync(partition, reread, ct) : Task.FromResult<Dictionary<string, DonorRow>?>(null);
         var needsActivity = NeedsActivity(campaign, cached?.State, pledges);
@@ -674,7 +679,7 @@ public sealed class TotalsProjector(
         turn.TakeWaiting();
         var next = Pack(turn.Pending.Where(p => !stepPledges.Contains(p.Id)), markers) is { Count: > 0 } following ? following : null;
         var sharedNow = counting.SharedAt(clock.GetTimestamp());
-        var donorsAhead = next?.Where(p => turn.GaveBefore(p, campaign) && !stepDonors.Contains(p.DonorHash!) && (sharedNow || !counting.Donors.ContainsKey(p.DonorHash!)))
+        var donorsAhead = next?.Where(p => turn.GaveBefore(p, campaign) && !stepDonors.Contains(p.DonorHash!) && !counting.Trusts(p.DonorHash!, sharedNow))
             .Select(p => p.DonorHash!).ToHashSet(StringComparer.Ordinal);
         if (donorsAhead is { Count: > 0 }) turn.EarlyDonors.Add(ReadDonorsAhead(partition, donorsAhead, ct));
         IReadOnlyList<Response> replies;
